@@ -1,0 +1,2 @@
+//! The comparison harness (in progress).
+fn main() {}

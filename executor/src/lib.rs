@@ -1,0 +1,40 @@
+//! # gmp-executor: Go's G/M/P scheduler for futures
+//!
+//! A goroutine becomes a *task*: one heap allocation holding a small header (state word,
+//! reference count, vtable, spawn site) followed by the future, whose space later holds its
+//! output. There is no stack to grow: the future's size is known at compile time.
+//!
+//! The runtime plays Go's machinery:
+//! - **P** (processor) is a [`scheduler`](crate::runtime) *worker*: it owns a LIFO slot (Go's
+//!   `runnext`) and a bounded local run queue (256 tasks) from which idle workers steal half.
+//! - **M** (machine) is the OS thread that drives one worker; extra threads serve the blocking
+//!   pool ([`spawn_blocking`](crate::spawn_blocking)), Go's hand-off of an M in a syscall.
+//! - **G** is the task; the global injection queue takes spawns from outside the runtime and
+//!   overflow from full local queues, and is checked every 61 scheduling ticks.
+//!
+//! Preemption is emulated by a cooperative budget ([`coop`]).
+//!
+//! Most users reach all of this through the `gmp` facade crate.
+//!
+//! # Examples
+//!
+//! ```
+//! let rt = gmp_executor::Runtime::new().unwrap();
+//! let answer = rt.block_on(async {
+//!     let h = gmp_executor::spawn(async { 6 * 7 });
+//!     h.await.unwrap()
+//! });
+//! assert_eq!(answer, 42);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod coop;
+pub(crate) mod loom;
+pub mod runtime;
+pub(crate) mod scheduler;
+pub mod task;
+pub mod time;
+
+pub use runtime::{Builder, Handle, Runtime};
+pub use task::{JoinError, JoinHandle, spawn, spawn_blocking, yield_now};

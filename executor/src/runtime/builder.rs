@@ -1,0 +1,293 @@
+//! Runtime configuration.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use super::Runtime;
+
+/// What the runtime does when a task panics and nobody holds its `JoinHandle` to see it.
+///
+/// # Examples
+///
+/// ```
+/// use gmp_executor::{Builder, runtime::UnhandledPanic};
+/// let rt = Builder::new().unhandled_panic(UnhandledPanic::ShutdownRuntime).build().unwrap();
+/// # drop(rt);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnhandledPanic {
+    /// Report the panic through `tracing` (at `error` level, with the task's spawn site) and
+    /// keep running. The default.
+    #[default]
+    Report,
+    /// Go's crash semantics: shut the runtime down; `block_on` then panics.
+    ShutdownRuntime,
+}
+
+pub(crate) type Callback = Arc<dyn Fn() + Send + Sync>;
+
+/// Builds a [`Runtime`] with custom settings.
+///
+/// # Examples
+///
+/// ```
+/// let rt = gmp_executor::Builder::new()
+///     .maxprocs(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.handle().maxprocs(), 2);
+/// ```
+#[derive(Clone)]
+pub struct Builder {
+    pub(crate) maxprocs: Option<usize>,
+    pub(crate) thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
+    pub(crate) thread_stack_size: Option<usize>,
+    pub(crate) on_thread_start: Option<Callback>,
+    pub(crate) on_thread_stop: Option<Callback>,
+    pub(crate) unhandled_panic: UnhandledPanic,
+    pub(crate) global_queue_interval: u32,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_keep_alive: std::time::Duration,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("maxprocs", &self.maxprocs)
+            .field("thread_stack_size", &self.thread_stack_size)
+            .field("unhandled_panic", &self.unhandled_panic)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// The default configuration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn new() -> Builder {
+        Builder {
+            maxprocs: None,
+            thread_name: Arc::new(|i| format!("gmp-worker-{i}")),
+            thread_stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+            unhandled_panic: UnhandledPanic::Report,
+            global_queue_interval: 61,
+            max_blocking_threads: 512,
+            blocking_keep_alive: std::time::Duration::from_secs(10),
+        }
+    }
+
+    /// Number of workers (Go's `GOMAXPROCS`). Default: the `GOMAXPROCS` environment variable
+    /// when set, otherwise the number of available cores.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `n` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().maxprocs(1).build().unwrap();
+    /// assert_eq!(rt.handle().maxprocs(), 1);
+    /// ```
+    #[track_caller]
+    pub fn maxprocs(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "maxprocs must be at least 1");
+        self.maxprocs = Some(n);
+        self
+    }
+
+    /// Names worker threads `"{name}-{index}"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().thread_name("svc").build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.thread_name = Arc::new(move |i| format!("{name}-{i}"));
+        self
+    }
+
+    /// Names worker threads with a function of the worker index.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().thread_name_fn(|i| format!("p{i}")).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn thread_name_fn(&mut self, f: impl Fn(usize) -> String + Send + Sync + 'static) -> &mut Self {
+        self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// Stack size of worker threads, in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().thread_stack_size(4 << 20).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on each worker thread when it starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let s = started.clone();
+    /// let rt = gmp_executor::Builder::new()
+    ///     .maxprocs(2)
+    ///     .on_thread_start(move || { s.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(rt);
+    /// assert_eq!(started.load(Ordering::SeqCst), 2);
+    /// ```
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each worker thread just before it exits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().on_thread_stop(|| {}).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// What to do when a detached task panics; see [`UnhandledPanic`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gmp_executor::runtime::UnhandledPanic;
+    /// let rt = gmp_executor::Builder::new().unhandled_panic(UnhandledPanic::Report).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn unhandled_panic(&mut self, behavior: UnhandledPanic) -> &mut Self {
+        self.unhandled_panic = behavior;
+        self
+    }
+
+    /// How many scheduling ticks pass between checks of the global queue when local work is
+    /// available (default 61, as Go).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `ticks` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().global_queue_interval(31).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
+        assert!(ticks > 0, "global_queue_interval must be at least 1");
+        self.global_queue_interval = ticks;
+        self
+    }
+
+    /// Upper bound on blocking-pool threads (default 512).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `n` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().max_blocking_threads(16).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "max_blocking_threads must be at least 1");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before exiting (default 10 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new()
+    ///     .blocking_keep_alive(std::time::Duration::from_secs(1))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn blocking_keep_alive(&mut self, d: std::time::Duration) -> &mut Self {
+        self.blocking_keep_alive = d;
+        self
+    }
+
+    /// The number of workers this builder will start.
+    pub(crate) fn resolved_maxprocs(&self) -> io::Result<usize> {
+        if let Some(n) = self.maxprocs {
+            return Ok(n);
+        }
+        match std::env::var("GOMAXPROCS") {
+            Ok(v) => match v.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("GOMAXPROCS must be a positive integer, got {v:?}"),
+                )),
+            },
+            Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        }
+    }
+
+    /// Starts the runtime's worker threads.
+    ///
+    /// # Errors
+    ///
+    /// Fails if `GOMAXPROCS` is malformed or a thread cannot be spawned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let shared = crate::scheduler::Shared::start(self)?;
+        Ok(Runtime::from_shared(shared))
+    }
+}

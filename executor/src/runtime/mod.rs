@@ -1,0 +1,370 @@
+//! The runtime: workers (Go's Ps), their threads (Ms), and the handle to spawn onto them.
+//!
+//! A [`Runtime`] owns `maxprocs` worker threads. [`Runtime::block_on`] runs a future (the
+//! "main goroutine") on the calling thread; tasks spawned from it run on the workers. Dropping
+//! the runtime shuts it down: workers stop, and every task still alive is dropped on the
+//! dropping thread, running its destructors (Go kills goroutines without running their defers).
+
+mod builder;
+pub(crate) mod context;
+
+pub use builder::{Builder, UnhandledPanic};
+
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::scheduler::Shared;
+use crate::task::JoinHandle;
+
+/// A gmp runtime: a pool of worker threads running tasks with work stealing.
+///
+/// # Examples
+///
+/// ```
+/// let rt = gmp_executor::Runtime::new().unwrap();
+/// let v = rt.block_on(async { gmp_executor::spawn(async { 1 + 1 }).await.unwrap() });
+/// assert_eq!(v, 2);
+/// ```
+pub struct Runtime {
+    handle: Handle,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("maxprocs", &self.handle.maxprocs()).finish()
+    }
+}
+
+impl Runtime {
+    /// A runtime with the default configuration: `GOMAXPROCS` workers when that environment
+    /// variable is set, otherwise one per available core.
+    ///
+    /// # Errors
+    ///
+    /// Fails if a worker thread cannot be started, or `GOMAXPROCS` is set to something other
+    /// than a positive integer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// assert!(rt.handle().maxprocs() >= 1);
+    /// ```
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Runtime {
+        Runtime { handle: Handle { shared } }
+    }
+
+    /// Runs `future` to completion on the current thread, with this runtime entered (so
+    /// [`spawn`](crate::spawn) works inside it), and returns its output.
+    ///
+    /// # Panics
+    ///
+    /// Panics when called from a thread that is already running a runtime (a worker or another
+    /// `block_on`): await the future instead, or move the blocking call into
+    /// [`spawn_blocking`](crate::spawn_blocking). Also panics if the runtime was shut down by
+    /// an unhandled task panic (see [`UnhandledPanic::ShutdownRuntime`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 3 }), 3);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.shared.block_on(future)
+    }
+
+    /// Spawns a task onto this runtime from any thread; see [`crate::spawn`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// let h = rt.spawn(async { 5 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 5);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn_at(future, Location::caller())
+    }
+
+    /// A handle to this runtime, which can be cloned and sent to other threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let t = std::thread::spawn(move || handle.spawn(async { 9 }));
+    /// let join = t.join().unwrap();
+    /// assert_eq!(rt.block_on(join).unwrap(), 9);
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Shuts the runtime down, waiting at most `timeout` for workers busy in a long poll to
+    /// return. Tasks that are not running are dropped at once; a worker still stuck after the
+    /// timeout is left behind (its thread exits when its poll returns).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// rt.spawn(async { std::future::pending::<()>().await });
+    /// rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.handle.shared.shutdown(Some(timeout));
+    }
+
+    /// Shuts the runtime down without waiting for worker threads to exit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// rt.shutdown_background();
+    /// ```
+    pub fn shutdown_background(self) {
+        self.handle.shared.shutdown(Some(Duration::ZERO));
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.handle.shared.shutdown(None);
+    }
+}
+
+/// A cloneable, `Send` handle to a runtime: spawn onto it from any thread.
+///
+/// # Examples
+///
+/// ```
+/// let rt = gmp_executor::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let handle = gmp_executor::Handle::current();
+///     let h = handle.spawn(async { 1 });
+///     assert_eq!(h.await.unwrap(), 1);
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").field("maxprocs", &self.maxprocs()).finish()
+    }
+}
+
+/// Error returned by [`Handle::try_current`] outside a runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not inside a gmp runtime")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the runtime the current thread is running in.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a runtime (use [`Handle::try_current`] to check).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// rt.block_on(async { assert_eq!(gmp_executor::Handle::current().maxprocs(), rt.handle().maxprocs()) });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(h) => h,
+            Err(_) => panic!(
+                "Handle::current() called outside a gmp runtime (at {}): call it inside \
+                 `#[gmp::main]`, `Runtime::block_on` or a task",
+                Location::caller()
+            ),
+        }
+    }
+
+    /// The current runtime's handle, or an error outside any runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(gmp_executor::Handle::try_current().is_err());
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::current_shared().map(|shared| Handle { shared }).ok_or(TryCurrentError(()))
+    }
+
+    /// Spawns a task onto this runtime; see [`crate::spawn`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn(async { 2 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 2);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_at(future, Location::caller())
+    }
+
+    /// Runs a blocking closure on this runtime's blocking pool; see [`crate::spawn_blocking`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn_blocking(|| 4);
+    /// assert_eq!(rt.block_on(h).unwrap(), 4);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.spawn_blocking_at(f, Location::caller())
+    }
+
+    pub(crate) fn spawn_at<F>(&self, future: F, location: &'static Location<'static>) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Shared::spawn(&self.shared, future, location)
+    }
+
+    pub(crate) fn spawn_blocking_at<F, R>(&self, f: F, location: &'static Location<'static>) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        Shared::spawn_blocking(&self.shared, f, location)
+    }
+
+    /// Runs `future` to completion on the current thread with this runtime entered; see
+    /// [`Runtime::block_on`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let v = std::thread::spawn(move || handle.block_on(async { 8 })).join().unwrap();
+    /// assert_eq!(v, 8);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.shared.block_on(future)
+    }
+
+    /// Number of workers (Go's `GOMAXPROCS`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().maxprocs(3).build().unwrap();
+    /// assert_eq!(rt.handle().maxprocs(), 3);
+    /// ```
+    pub fn maxprocs(&self) -> usize {
+        self.shared.num_workers()
+    }
+
+    /// Number of live tasks on this runtime (Go's `runtime.NumGoroutine`, less the main one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// assert_eq!(rt.handle().num_tasks(), 0);
+    /// ```
+    pub fn num_tasks(&self) -> usize {
+        self.shared.num_tasks()
+    }
+}
+
+impl futures_util::task::Spawn for Handle {
+    #[track_caller]
+    fn spawn_obj(&self, future: futures_util::task::FutureObj<'static, ()>) -> Result<(), futures_util::task::SpawnError> {
+        if self.shared.is_shutdown() {
+            return Err(futures_util::task::SpawnError::shutdown());
+        }
+        drop(self.spawn_at(future, Location::caller()));
+        Ok(())
+    }
+
+    fn status(&self) -> Result<(), futures_util::task::SpawnError> {
+        if self.shared.is_shutdown() { Err(futures_util::task::SpawnError::shutdown()) } else { Ok(()) }
+    }
+}
+
+/// Number of live tasks in the current runtime (Go's `runtime.NumGoroutine`). Cheap: one
+/// atomic read per worker shard.
+///
+/// # Panics
+///
+/// Panics outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// let rt = gmp_executor::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let (tx, rx) = futures::channel::oneshot::channel::<()>();
+///     let h = gmp_executor::spawn(async move { let _ = rx.await; });
+///     assert_eq!(gmp_executor::runtime::num_tasks(), 1);
+///     drop(tx);
+///     h.await.unwrap();
+/// });
+/// ```
+#[track_caller]
+pub fn num_tasks() -> usize {
+    Handle::current().num_tasks()
+}
+
+/// Number of workers of the current runtime (Go's `runtime.GOMAXPROCS(0)`).
+///
+/// # Panics
+///
+/// Panics outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
+/// rt.block_on(async { assert_eq!(gmp_executor::runtime::maxprocs(), 2) });
+/// ```
+#[track_caller]
+pub fn maxprocs() -> usize {
+    Handle::current().maxprocs()
+}

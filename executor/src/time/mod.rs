@@ -1,0 +1,1 @@
+//! Timers: Go's `time.Sleep`, `time.After`, `time.NewTimer`, `time.NewTicker` (in progress).

@@ -1,0 +1,2 @@
+//! `#[gmp::main]` and `#[gmp::test]` (in progress).
+#![forbid(unsafe_code)]
