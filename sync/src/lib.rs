@@ -5,3 +5,6 @@
 //! under gmp each operation also spends the task's cooperative budget.
 
 #![warn(missing_docs)]
+
+#[allow(dead_code)]
+pub(crate) mod loom;
