@@ -136,7 +136,10 @@ impl Builder {
     /// let rt = gmp_executor::Builder::new().thread_name_fn(|i| format!("p{i}")).build().unwrap();
     /// # drop(rt);
     /// ```
-    pub fn thread_name_fn(&mut self, f: impl Fn(usize) -> String + Send + Sync + 'static) -> &mut Self {
+    pub fn thread_name_fn(
+        &mut self,
+        f: impl Fn(usize) -> String + Send + Sync + 'static,
+    ) -> &mut Self {
         self.thread_name = Arc::new(f);
         self
     }

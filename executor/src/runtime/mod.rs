@@ -34,7 +34,9 @@ pub struct Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("maxprocs", &self.handle.maxprocs()).finish()
+        f.debug_struct("Runtime")
+            .field("maxprocs", &self.handle.maxprocs())
+            .finish()
     }
 }
 
@@ -58,7 +60,9 @@ impl Runtime {
     }
 
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Runtime {
-        Runtime { handle: Handle { shared } }
+        Runtime {
+            handle: Handle { shared },
+        }
     }
 
     /// Runs `future` to completion on the current thread, with this runtime entered (so
@@ -168,7 +172,9 @@ pub struct Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("maxprocs", &self.maxprocs()).finish()
+        f.debug_struct("Handle")
+            .field("maxprocs", &self.maxprocs())
+            .finish()
     }
 }
 
@@ -217,7 +223,9 @@ impl Handle {
     /// assert!(gmp_executor::Handle::try_current().is_err());
     /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        context::current_shared().map(|shared| Handle { shared }).ok_or(TryCurrentError(()))
+        context::current_shared()
+            .map(|shared| Handle { shared })
+            .ok_or(TryCurrentError(()))
     }
 
     /// Spawns a task onto this runtime; see [`crate::spawn`].
@@ -256,7 +264,11 @@ impl Handle {
         self.spawn_blocking_at(f, Location::caller())
     }
 
-    pub(crate) fn spawn_at<F>(&self, future: F, location: &'static Location<'static>) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_at<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -264,7 +276,11 @@ impl Handle {
         Shared::spawn(&self.shared, future, location)
     }
 
-    pub(crate) fn spawn_blocking_at<F, R>(&self, f: F, location: &'static Location<'static>) -> JoinHandle<R>
+    pub(crate) fn spawn_blocking_at<F, R>(
+        &self,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -315,7 +331,10 @@ impl Handle {
 
 impl futures_util::task::Spawn for Handle {
     #[track_caller]
-    fn spawn_obj(&self, future: futures_util::task::FutureObj<'static, ()>) -> Result<(), futures_util::task::SpawnError> {
+    fn spawn_obj(
+        &self,
+        future: futures_util::task::FutureObj<'static, ()>,
+    ) -> Result<(), futures_util::task::SpawnError> {
         if self.shared.is_shutdown() {
             return Err(futures_util::task::SpawnError::shutdown());
         }
@@ -324,7 +343,11 @@ impl futures_util::task::Spawn for Handle {
     }
 
     fn status(&self) -> Result<(), futures_util::task::SpawnError> {
-        if self.shared.is_shutdown() { Err(futures_util::task::SpawnError::shutdown()) } else { Ok(()) }
+        if self.shared.is_shutdown() {
+            Err(futures_util::task::SpawnError::shutdown())
+        } else {
+            Ok(())
+        }
     }
 }
 

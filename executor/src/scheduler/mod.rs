@@ -1,19 +1,443 @@
-//! The scheduler (in progress).
+//! The multithreaded work-stealing scheduler: Go's G/M/P machinery for futures.
+//!
+//! # Where a task goes
+//!
+//! - Woken or spawned **on a worker** (by a task that worker is running): into that worker's
+//!   **LIFO slot** (Go's `runnext`): the task most recently readied runs next, while its data
+//!   is hot in cache. The task it displaces goes to the back of the local queue. A task that
+//!   wakes *itself* (a yield, or an exhausted budget) goes to the back of the local queue.
+//! - Woken or spawned **from outside** (another runtime, a plain thread, `block_on`): into
+//!   the **global injection queue**.
+//! - A full local queue (256) moves half of itself to the injection queue.
+//!
+//! # Where a worker looks for work ([`worker`])
+//!
+//! Every 61st tick the injection queue first (so it cannot starve); otherwise the LIFO slot (at
+//! most 3 LIFO polls in a row, so two tasks waking each other cannot starve the queue), the
+//! local queue, the injection queue, then steal half of a random other worker's queue. As a
+//! last resort it takes a task stranded in another worker's LIFO slot: one that has sat there
+//! while its owner stayed inside one poll for a short back-off (Go steals `runnext` after
+//! ~3 us likewise). That is what keeps a task woken by a task that then blocks its thread
+//! from waiting for the whole block (tokio's LIFO slot cannot be stolen).
+//!
+//! # Parking ([`idle`])
+//!
+//! Idle workers park on their own [`park::Parker`]; see `idle` for the protocol that avoids
+//! both lost wakeups and thundering herds. Pushing work wakes a parked worker only if no worker
+//! is searching, which also holds for the LIFO slot: a worker busy in a long poll therefore
+//! always has an awake peer able to take the task it just readied.
+
+pub(crate) mod blocking;
+pub(crate) mod idle;
+pub(crate) mod inject;
+pub(crate) mod park;
+pub(crate) mod queue;
+pub(crate) mod worker;
+
 use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
-use std::time::Duration;
-use crate::task::JoinHandle;
-pub(crate) struct Shared {}
+use std::time::{Duration, Instant};
+
+use crate::loom::{AtomicBool, AtomicPtr, AtomicU32, Condvar, Mutex, Ordering, fence};
+use crate::runtime::{Builder, UnhandledPanic, context};
+use crate::task::header::Header;
+use crate::task::raw::{Notified, RawTask, Schedule};
+use crate::task::registry::{Insert, Registry};
+use crate::task::{Id, JoinHandle};
+
+use self::idle::Idle;
+use self::inject::Inject;
+use self::park::Parker;
+use self::queue::Stealer;
+use self::worker::Core;
+
+/// What other threads may see of a worker.
+pub(crate) struct Remote {
+    pub(crate) steal: Stealer<Notified>,
+    /// The LIFO slot: a `Notified` turned into a raw pointer, or null. The owner swaps tasks
+    /// in and out; a thief may take a stranded one with a CAS.
+    pub(crate) lifo: AtomicPtr<Header>,
+    /// The owner's tick at the start of its current poll: a thief sees whether the owner has
+    /// moved on since it last looked.
+    pub(crate) tick: AtomicU32,
+    pub(crate) parker: Parker,
+}
+
+pub(crate) struct Config {
+    pub(crate) global_queue_interval: u32,
+    pub(crate) unhandled_panic: UnhandledPanic,
+}
+
+/// The state of one runtime shared by its workers, handles and tasks.
+pub(crate) struct Shared {
+    pub(crate) remotes: Box<[Remote]>,
+    pub(crate) inject: Inject,
+    pub(crate) idle: Idle,
+    pub(crate) registry: Registry,
+    pub(crate) config: Config,
+    pub(crate) blocking: blocking::Pool,
+    shutdown: AtomicBool,
+    /// Set when a detached task panicked under `UnhandledPanic::ShutdownRuntime`.
+    panicked: AtomicBool,
+    /// Worker cores not yet claimed by their threads.
+    cores: Mutex<Vec<Option<Box<Core>>>>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Number of worker threads that have left their run loop, with a condvar for timed joins.
+    exited: Mutex<usize>,
+    exited_cvar: Condvar,
+    /// Parkers of threads inside `block_on`, woken when the runtime shuts down on a panic.
+    block_on_parkers: Mutex<slab::Slab<Arc<BlockOnParker>>>,
+}
+
 impl Shared {
-    pub(crate) fn start(_b: &crate::Builder) -> std::io::Result<Arc<Shared>> { todo!() }
-    pub(crate) fn spawn<F>(_this: &Arc<Shared>, _f: F, _l: &'static Location<'static>) -> JoinHandle<F::Output>
-    where F: Future + Send + 'static, F::Output: Send + 'static { todo!() }
-    pub(crate) fn spawn_blocking<F, R>(_this: &Arc<Shared>, _f: F, _l: &'static Location<'static>) -> JoinHandle<R>
-    where F: FnOnce() -> R + Send + 'static, R: Send + 'static { todo!() }
-    pub(crate) fn block_on<F: Future>(&self, _f: F) -> F::Output { todo!() }
-    pub(crate) fn shutdown(&self, _t: Option<Duration>) { todo!() }
-    pub(crate) fn is_shutdown(&self) -> bool { todo!() }
-    pub(crate) fn num_workers(&self) -> usize { todo!() }
-    pub(crate) fn num_tasks(&self) -> usize { todo!() }
+    pub(crate) fn start(builder: &Builder) -> std::io::Result<Arc<Shared>> {
+        let n = builder.resolved_maxprocs()?;
+        let mut remotes = Vec::with_capacity(n);
+        let mut cores = Vec::with_capacity(n);
+        for index in 0..n {
+            let (local, steal) = queue::local();
+            remotes.push(Remote {
+                steal,
+                lifo: AtomicPtr::new(std::ptr::null_mut()),
+                tick: AtomicU32::new(0),
+                parker: Parker::new(),
+            });
+            cores.push(Some(Box::new(Core::new(index, local))));
+        }
+        let shared = Arc::new(Shared {
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::new(),
+            idle: Idle::new(n),
+            registry: Registry::new(n + 1),
+            config: Config {
+                global_queue_interval: builder.global_queue_interval,
+                unhandled_panic: builder.unhandled_panic,
+            },
+            blocking: blocking::Pool::new(builder),
+            shutdown: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
+            cores: Mutex::new(cores),
+            threads: Mutex::new(Vec::with_capacity(n)),
+            exited: Mutex::new(0),
+            exited_cvar: Condvar::new(),
+            block_on_parkers: Mutex::new(slab::Slab::new()),
+        });
+        for index in 0..n {
+            let mut tb = std::thread::Builder::new().name((builder.thread_name)(index));
+            if let Some(size) = builder.thread_stack_size {
+                tb = tb.stack_size(size);
+            }
+            let s = shared.clone();
+            let (on_start, on_stop) = (
+                builder.on_thread_start.clone(),
+                builder.on_thread_stop.clone(),
+            );
+            let spawned = tb.spawn(move || {
+                if let Some(f) = on_start {
+                    f();
+                }
+                worker::run(s.clone(), index);
+                if let Some(f) = on_stop {
+                    f();
+                }
+                *s.exited.lock().unwrap() += 1;
+                s.exited_cvar.notify_all();
+            });
+            match spawned {
+                Ok(h) => shared.threads.lock().unwrap().push(h),
+                Err(e) => {
+                    shared.shutdown(None);
+                    return Err(e);
+                }
+            }
+        }
+        tracing::debug!(maxprocs = n, "gmp runtime started");
+        Ok(shared)
+    }
+
+    pub(crate) fn take_core(&self, index: usize) -> Option<Box<Core>> {
+        self.cores.lock().unwrap()[index].take()
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    pub(crate) fn num_tasks(&self) -> usize {
+        self.registry.len()
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn spawn<F>(
+        this: &Arc<Shared>,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = next_id();
+        let raw = RawTask::new(future, this.clone(), id, location);
+        tracing::trace!(task.id = id.0, spawn_site = %location, "spawn");
+        // SAFETY: a new task holds a reference for its first Notified.
+        let notified = unsafe { Notified::from_raw(raw) };
+        let join = JoinHandle::new(raw);
+        match this
+            .registry
+            .insert(raw, worker::current_index().unwrap_or(this.num_workers()))
+        {
+            Insert::Ok => this.schedule_task(notified, false),
+            Insert::Closed => cancel_unregistered(raw, notified),
+        }
+        join
+    }
+
+    pub(crate) fn spawn_blocking<F, R>(
+        this: &Arc<Shared>,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let id = next_id();
+        let raw = RawTask::new(
+            blocking::BlockingTask::new(f),
+            blocking::BlockingSchedule(this.clone()),
+            id,
+            location,
+        );
+        // SAFETY: a new task holds a reference for its first Notified.
+        let notified = unsafe { Notified::from_raw(raw) };
+        let join = JoinHandle::new(raw);
+        match this.registry.insert(raw, this.num_workers()) {
+            Insert::Ok => this.blocking.push(notified, this),
+            Insert::Closed => cancel_unregistered(raw, notified),
+        }
+        join
+    }
+
+    /// Queues a runnable task: on this runtime's worker thread into its LIFO slot (or, for a
+    /// yield, the back of its queue); elsewhere into the injection queue.
+    pub(crate) fn schedule_task(&self, task: Notified, is_yield: bool) {
+        let task = match worker::schedule_local(self, task, is_yield) {
+            Ok(()) => return,
+            Err(task) => task,
+        };
+        if self.is_shutdown() {
+            // Workers are gone or going; the shutdown sweep cancels the task.
+            drop(task);
+            return;
+        }
+        self.inject.push(task);
+        self.notify_parked();
+    }
+
+    /// Wakes a parked worker if no worker is searching (see `idle`).
+    pub(crate) fn notify_parked(&self) {
+        // SeqCst fence: the producer half of the StoreLoad pairing in `idle`.
+        fence(Ordering::SeqCst);
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].parker.unpark();
+        }
+    }
+
+    /// Whether any queue holds work (the last searcher's re-check before parking).
+    pub(crate) fn has_pending_work(&self) -> bool {
+        fence(Ordering::SeqCst);
+        !self.inject.is_empty()
+            || self
+                .remotes
+                .iter()
+                .any(|r| !r.steal.is_empty() || !r.lifo.load(Ordering::SeqCst).is_null())
+    }
+
+    pub(crate) fn block_on<F: Future>(self: &Arc<Shared>, future: F) -> F::Output {
+        if context::is_entered() {
+            panic!(
+                "Runtime::block_on called from a thread that is already running a gmp runtime (a \
+                 worker or another block_on): `.await` the future instead, or move the blocking \
+                 work into `gmp::spawn_blocking`"
+            );
+        }
+        let _enter = context::enter(self.clone());
+        let parker = Arc::new(BlockOnParker {
+            parker: Parker::new(),
+        });
+        let key = self.block_on_parkers.lock().unwrap().insert(parker.clone());
+        struct Unregister<'a>(&'a Shared, usize);
+        impl Drop for Unregister<'_> {
+            fn drop(&mut self) {
+                self.0.block_on_parkers.lock().unwrap().remove(self.1);
+            }
+        }
+        let _unregister = Unregister(self, key);
+        let waker = std::task::Waker::from(parker.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if self.panicked.load(Ordering::Acquire) {
+                panic!(
+                    "a task panicked and the runtime was built with UnhandledPanic::ShutdownRuntime; \
+                     the runtime has shut down"
+                );
+            }
+            let (res, _) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx));
+            if let std::task::Poll::Ready(v) = res {
+                return v;
+            }
+            parker.parker.park(None);
+        }
+    }
+
+    pub(crate) fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
+        let message = crate::task::harness::panic_message(payload);
+        tracing::error!(
+            task.id = task.id.0,
+            spawn_site = %task.spawn_site,
+            "task {} spawned at {} panicked: {message}",
+            task.id,
+            task.spawn_site
+        );
+        if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
+            self.panicked.store(true, Ordering::Release);
+            self.begin_shutdown();
+            for (_, p) in self.block_on_parkers.lock().unwrap().iter() {
+                p.parker.unpark();
+            }
+        }
+    }
+
+    /// Sets the shutdown flag and wakes every worker so it leaves its loop. Returns false if
+    /// shutdown had already begun.
+    fn begin_shutdown(&self) -> bool {
+        if self.shutdown.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        for r in self.remotes.iter() {
+            r.parker.unpark();
+        }
+        self.blocking.shutdown();
+        true
+    }
+
+    /// Full shutdown: stop the workers (waiting at most `timeout` for them), then cancel every
+    /// task still registered, dropping its future on this thread.
+    pub(crate) fn shutdown(self: &Arc<Shared>, timeout: Option<Duration>) {
+        self.begin_shutdown();
+        let me = std::thread::current().id();
+        let handles: Vec<_> = std::mem::take(&mut *self.threads.lock().unwrap());
+        let n = handles.len();
+        let deadline = timeout.map(|t| Instant::now() + t);
+        // Wait for the workers to leave their loops (they drain their own queues on the way).
+        let on_worker = handles.iter().any(|h| h.thread().id() == me);
+        if !on_worker {
+            let mut exited = self.exited.lock().unwrap();
+            while *exited < n {
+                match deadline {
+                    None => exited = self.exited_cvar.wait(exited).unwrap(),
+                    Some(d) => {
+                        let now = Instant::now();
+                        if now >= d {
+                            break;
+                        }
+                        exited = self.exited_cvar.wait_timeout(exited, d - now).unwrap().0;
+                    }
+                }
+            }
+            let all_exited = *exited >= n;
+            drop(exited);
+            if all_exited {
+                for h in handles {
+                    let _ = h.join();
+                }
+            }
+        }
+        // Cancel everything still alive. Dropping futures can wake or spawn tasks; those land
+        // in the closed registry or the injection queue, so loop until both are empty.
+        let _enter = (!context::is_entered()).then(|| context::enter(self.clone()));
+        loop {
+            let tasks = self.registry.close_and_drain();
+            let mut progressed = !tasks.is_empty();
+            for t in tasks {
+                t.shutdown();
+                // SAFETY: the registry's reference was handed to us by `close_and_drain`.
+                unsafe { t.drop_reference() };
+            }
+            while let Some(task) = self.inject.pop() {
+                progressed = true;
+                drop(task);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        self.schedule_task(task, true);
+    }
+
+    fn release(&self, task: &Header) -> bool {
+        self.registry.remove(task)
+    }
+
+    fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
+        Shared::unhandled_panic(self, task, payload);
+    }
+}
+
+/// A task spawned after shutdown began: complete it as cancelled without running it.
+fn cancel_unregistered(raw: RawTask, notified: Notified) {
+    drop(notified);
+    raw.shutdown();
+    // SAFETY: the registry refused the task, so its reference is ours to drop.
+    unsafe { raw.drop_reference() };
+}
+
+/// The waker of a `block_on` future.
+pub(crate) struct BlockOnParker {
+    parker: Parker,
+}
+
+impl std::task::Wake for BlockOnParker {
+    fn wake(self: Arc<Self>) {
+        self.parker.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.parker.unpark();
+    }
+}
+
+/// Task ids: each thread takes a batch from a global counter, so spawning on several workers
+/// does not bounce one cache line.
+fn next_id() -> Id {
+    use std::cell::Cell;
+    use std::sync::atomic::AtomicU64;
+    const BATCH: u64 = 1024;
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    RANGE.with(|r| {
+        let (mut next, mut end) = r.get();
+        if next == end {
+            next = NEXT.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
+            end = next + BATCH;
+        }
+        r.set((next + 1, end));
+        Id(next)
+    })
 }

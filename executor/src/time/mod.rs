@@ -34,7 +34,10 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # });
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, thread: None }
+    Sleep {
+        deadline,
+        thread: None,
+    }
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`]. `Unpin`, `Send` and `Sync`.

@@ -1,0 +1,166 @@
+//! The blocking pool: Go's hand-off of an M blocked in a syscall, made explicit.
+//!
+//! `spawn_blocking(f)` makes an ordinary task (registered, joinable, visible to `num_tasks`)
+//! whose future runs `f` once, and queues it here instead of on a worker. Pool threads are
+//! started on demand up to `max_blocking_threads`; an idle thread exits after the keep-alive.
+//! At shutdown the pool stops taking work; queued jobs are cancelled by the shutdown sweep,
+//! running ones finish on their (detached) threads.
+//!
+//! Lock order: `state` is a leaf lock; no task code runs under it.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::Shared;
+use crate::loom::{Condvar, Mutex};
+use crate::runtime::Builder;
+use crate::task::header::Header;
+use crate::task::raw::{Notified, Schedule};
+
+pub(crate) struct Pool {
+    state: Mutex<State>,
+    cvar: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+}
+
+struct State {
+    queue: VecDeque<Notified>,
+    threads: usize,
+    /// Threads waiting on the condvar.
+    idle: usize,
+    /// Wakeups sent to idle threads that they have not yet consumed: a push only counts on an
+    /// idle thread that nobody else has claimed.
+    pending_wakeups: usize,
+    shutdown: bool,
+    next_name: usize,
+}
+
+impl Pool {
+    pub(crate) fn new(builder: &Builder) -> Pool {
+        Pool {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                threads: 0,
+                idle: 0,
+                pending_wakeups: 0,
+                shutdown: false,
+                next_name: 0,
+            }),
+            cvar: Condvar::new(),
+            max_threads: builder.max_blocking_threads,
+            keep_alive: builder.blocking_keep_alive,
+        }
+    }
+
+    pub(crate) fn push(&self, task: Notified, shared: &Arc<Shared>) {
+        let mut st = self.state.lock().unwrap();
+        if st.shutdown {
+            drop(st);
+            drop(task); // the shutdown sweep cancels it
+            return;
+        }
+        st.queue.push_back(task);
+        if st.idle > st.pending_wakeups {
+            st.pending_wakeups += 1;
+            drop(st);
+            self.cvar.notify_one();
+            return;
+        }
+        if st.threads >= self.max_threads {
+            return; // a busy thread picks it up when done
+        }
+        st.threads += 1;
+        let name = st.next_name;
+        st.next_name += 1;
+        drop(st);
+        let s = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("gmp-blocking-{name}"))
+            .spawn(move || s.blocking.thread_main());
+        if let Err(e) = spawned {
+            self.state.lock().unwrap().threads -= 1;
+            tracing::error!(
+                "gmp: failed to start a blocking-pool thread: {e}; the job waits for a running thread"
+            );
+        }
+    }
+
+    fn thread_main(&self) {
+        let mut st = self.state.lock().unwrap();
+        loop {
+            if let Some(task) = st.queue.pop_front() {
+                drop(st);
+                task.run();
+                st = self.state.lock().unwrap();
+                continue;
+            }
+            if st.shutdown {
+                break;
+            }
+            st.idle += 1;
+            let (guard, timeout) = self.cvar.wait_timeout(st, self.keep_alive).unwrap();
+            st = guard;
+            st.idle -= 1;
+            st.pending_wakeups = st.pending_wakeups.saturating_sub(1);
+            if timeout.timed_out() && st.queue.is_empty() && !st.shutdown {
+                break;
+            }
+        }
+        st.threads -= 1;
+    }
+
+    pub(crate) fn shutdown(&self) {
+        let tasks: Vec<_> = {
+            let mut st = self.state.lock().unwrap();
+            st.shutdown = true;
+            st.queue.drain(..).collect()
+        };
+        self.cvar.notify_all();
+        drop(tasks);
+    }
+}
+
+/// A blocking job's future: runs the closure on its first poll.
+pub(crate) struct BlockingTask<F>(Option<F>);
+
+impl<F> BlockingTask<F> {
+    pub(crate) fn new(f: F) -> Self {
+        BlockingTask(Some(f))
+    }
+}
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("blocking task polled after completion");
+        Poll::Ready(f())
+    }
+}
+
+/// The scheduler of blocking tasks: a wake (only `abort` can cause one) queues the task on the
+/// pool again, where it is cancelled.
+pub(crate) struct BlockingSchedule(pub(crate) Arc<Shared>);
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Notified) {
+        self.0.blocking.push(task, &self.0);
+    }
+
+    fn release(&self, task: &Header) -> bool {
+        self.0.registry.remove(task)
+    }
+
+    fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
+        self.0.unhandled_panic(task, payload);
+    }
+}

@@ -1,0 +1,344 @@
+//! The worker run loop: one per P, each on its own thread (M).
+//!
+//! See the [`scheduler`](super) doc for where tasks are queued and looked for. This module owns
+//! the per-worker [`Core`] (local queue, tick, LIFO accounting, search flag, RNG), which only its
+//! thread touches, and the thread-local [`WorkerContext`] through which a task polled on this
+//! worker reaches the core to schedule the tasks it wakes.
+//!
+//! # Invariants
+//!
+//! - The core's `RefCell` is never borrowed while task code runs (polls, and drops of tasks
+//!   or outputs, which run user destructors): user code may schedule, which borrows it.
+//! - The LIFO slot holds a `Notified` turned into a raw pointer; whoever swaps it out owns that
+//!   reference.
+
+use std::cell::RefCell;
+use std::ptr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::queue::Local;
+use super::{Shared, queue};
+use crate::loom::Ordering;
+use crate::runtime::context;
+use crate::task::raw::{Notified, RawTask};
+
+/// Consecutive LIFO-slot polls allowed before the worker takes from its queue instead.
+const MAX_LIFO_POLLS: u8 = 3;
+
+/// How long a task must sit in a busy worker's LIFO slot, with its owner inside the same poll,
+/// before a searching worker takes it (Go's `runqgrab` waits ~3 us likewise).
+const LIFO_STEAL_BACKOFF: Duration = Duration::from_micros(3);
+
+/// How many rounds a searcher keeps watching busy LIFO slots before it parks.
+const LIFO_WATCH_ROUNDS: u32 = 16;
+
+pub(crate) struct Core {
+    local: Local<Notified>,
+    tick: u32,
+    lifo_polls: u8,
+    is_searching: bool,
+    rng: u64,
+}
+
+impl Core {
+    pub(crate) fn new(index: usize, local: Local<Notified>) -> Core {
+        Core {
+            local,
+            tick: 0,
+            lifo_polls: 0,
+            is_searching: false,
+            rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1),
+        }
+    }
+
+    fn next_rand(&mut self, n: usize) -> usize {
+        // xorshift64*
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        ((self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize) % n
+    }
+}
+
+pub(crate) struct WorkerContext {
+    pub(crate) shared: Arc<Shared>,
+    index: usize,
+    core: RefCell<Box<Core>>,
+}
+
+/// The index of the current thread's worker, if it is one.
+pub(crate) fn current_index() -> Option<usize> {
+    context::with_worker(|cx| cx.map(|cx| cx.index))
+}
+
+/// Queues `task` on the current worker if this thread is one of `shared`'s workers.
+pub(crate) fn schedule_local(
+    shared: &Shared,
+    task: Notified,
+    is_yield: bool,
+) -> Result<(), Notified> {
+    context::with_worker(|cx| {
+        let Some(cx) = cx.filter(|cx| ptr::eq(&*cx.shared, shared)) else {
+            return Err(task);
+        };
+        let Ok(mut core) = cx.core.try_borrow_mut() else {
+            return Err(task);
+        };
+        let remote = &shared.remotes[cx.index];
+        if is_yield {
+            core.local
+                .push_back_or_overflow(task, |batch| shared.inject.push_batch(batch));
+        } else {
+            let new = task.into_raw().as_ptr().as_ptr();
+            // AcqRel: Release publishes the task to a thief's Acquire load; Acquire takes
+            // ownership of the displaced task.
+            let prev = remote.lifo.swap(new, Ordering::AcqRel);
+            if let Some(prev) = ptr::NonNull::new(prev) {
+                // SAFETY: the slot owned the displaced task's Notified reference; now we do.
+                let prev = unsafe { Notified::from_raw(RawTask::from_raw(prev)) };
+                core.local
+                    .push_back_or_overflow(prev, |batch| shared.inject.push_batch(batch));
+            }
+        }
+        drop(core);
+        // Wake a peer if nobody is searching: it takes queued work, or rescues the LIFO task
+        // if this worker stays inside its current poll.
+        if shared.idle.notify_should_wakeup() {
+            shared.notify_parked();
+        }
+        Ok(())
+    })
+}
+
+pub(crate) fn run(shared: Arc<Shared>, index: usize) {
+    let Some(core) = shared.take_core(index) else {
+        return;
+    };
+    let cx = WorkerContext {
+        shared,
+        index,
+        core: RefCell::new(core),
+    };
+    let _guard = context::enter_worker(&cx);
+    let _span = tracing::trace_span!("gmp-worker", index).entered();
+    cx.run();
+    // Shutdown: give back everything queued here (the tasks are cancelled by the shutdown
+    // sweep; we only drop the queue's references, outside the core borrow).
+    loop {
+        let task = {
+            let mut core = cx.core.borrow_mut();
+            cx.take_lifo().or_else(|| core.local.pop())
+        };
+        match task {
+            Some(t) => drop(t),
+            None => break,
+        }
+    }
+}
+
+impl WorkerContext {
+    fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    fn run(&self) {
+        while !self.shared().is_shutdown() {
+            let task = self.next_task();
+            if let Some(task) = task {
+                self.run_task(task);
+                continue;
+            }
+            if let Some(task) = self.steal_work() {
+                self.run_task(task);
+                continue;
+            }
+            self.park();
+        }
+    }
+
+    fn run_task(&self, task: Notified) {
+        {
+            let mut core = self.core.borrow_mut();
+            if core.is_searching {
+                core.is_searching = false;
+                drop(core);
+                if self.shared().idle.transition_worker_from_searching() {
+                    // The last searcher found work: more may be coming; keep one searching.
+                    self.shared().notify_parked();
+                }
+            }
+        }
+        let _ = crate::coop::with_budget(|| task.run());
+    }
+
+    fn take_lifo(&self) -> Option<Notified> {
+        let slot = &self.shared().remotes[self.index].lifo;
+        if slot.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        // Acquire: pairs with the Release of the swap that put the task there.
+        let p = slot.swap(ptr::null_mut(), Ordering::Acquire);
+        // SAFETY: the slot owned this Notified reference; now we do.
+        ptr::NonNull::new(p).map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) })
+    }
+
+    fn next_task(&self) -> Option<Notified> {
+        let mut core = self.core.borrow_mut();
+        core.tick = core.tick.wrapping_add(1);
+        let tick = core.tick;
+        self.shared().remotes[self.index]
+            .tick
+            .store(tick, Ordering::Relaxed);
+        let shared = self.shared();
+        if tick % shared.config.global_queue_interval == 0 {
+            if let Some(t) = shared.inject.pop() {
+                core.lifo_polls = 0;
+                return Some(t);
+            }
+        }
+        if core.lifo_polls < MAX_LIFO_POLLS {
+            if let Some(t) = self.take_lifo() {
+                core.lifo_polls += 1;
+                return Some(t);
+            }
+        }
+        if let Some(t) = core.local.pop() {
+            core.lifo_polls = 0;
+            return Some(t);
+        }
+        if let Some(t) = self.pop_inject_batch(&mut core) {
+            core.lifo_polls = 0;
+            return Some(t);
+        }
+        // Capped, but nothing else to run.
+        core.lifo_polls = 0;
+        self.take_lifo()
+    }
+
+    /// Takes a fair share of the injection queue into the local queue, returning one task.
+    fn pop_inject_batch(&self, core: &mut Core) -> Option<Notified> {
+        let shared = self.shared();
+        let first = shared.inject.pop()?;
+        let share = shared.inject.len() / shared.num_workers() + 1;
+        let n = share
+            .min(core.local.remaining_slots() / 2)
+            .min(queue::LOCAL_QUEUE_CAPACITY / 2);
+        for _ in 1..n {
+            match shared.inject.pop() {
+                Some(t) => core
+                    .local
+                    .push_back_or_overflow(t, |b| shared.inject.push_batch(b)),
+                None => break,
+            }
+        }
+        Some(first)
+    }
+
+    fn steal_work(&self) -> Option<Notified> {
+        let shared = self.shared();
+        let n = shared.num_workers();
+        {
+            let mut core = self.core.borrow_mut();
+            if !core.is_searching {
+                if !shared.idle.transition_worker_to_searching() {
+                    return None;
+                }
+                core.is_searching = true;
+            }
+        }
+        let mut rounds = 0;
+        loop {
+            {
+                let mut core = self.core.borrow_mut();
+                let start = core.next_rand(n);
+                for i in 0..n {
+                    let victim = (start + i) % n;
+                    if victim == self.index {
+                        continue;
+                    }
+                    if let Some(t) = shared.remotes[victim].steal.steal_into(&mut core.local) {
+                        return Some(t);
+                    }
+                }
+                if let Some(t) = self.pop_inject_batch(&mut core) {
+                    return Some(t);
+                }
+            }
+            // Last resort: a task stranded in a busy worker's LIFO slot.
+            if n == 1 || rounds >= LIFO_WATCH_ROUNDS || shared.is_shutdown() {
+                return None;
+            }
+            match self.steal_stranded_lifo() {
+                Stranded::Took(t) => return Some(t),
+                Stranded::Watching => rounds += 1,
+                Stranded::Nothing => return None,
+            }
+        }
+    }
+
+    /// Looks at the other workers' LIFO slots; if one holds a task, waits the back-off and takes
+    /// it if its owner is still inside the same poll.
+    fn steal_stranded_lifo(&self) -> Stranded {
+        let shared = self.shared();
+        let seen: Vec<(usize, *mut _, u32)> = shared
+            .remotes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != self.index)
+            .filter_map(|(i, r)| {
+                let p = r.lifo.load(Ordering::Acquire);
+                (!p.is_null()).then(|| (i, p, r.tick.load(Ordering::Relaxed)))
+            })
+            .collect();
+        if seen.is_empty() {
+            return Stranded::Nothing;
+        }
+        let until = Instant::now() + LIFO_STEAL_BACKOFF;
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+        for (i, p, tick) in seen {
+            let r = &shared.remotes[i];
+            if r.tick.load(Ordering::Relaxed) != tick {
+                continue;
+            }
+            // Acquire on success: take ownership of the task published by the owner's swap.
+            if r.lifo
+                .compare_exchange(p, ptr::null_mut(), Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                tracing::trace!(victim = i, "took a stranded LIFO task");
+                // SAFETY: the slot owned this Notified reference; the CAS moved it to us.
+                return Stranded::Took(unsafe {
+                    Notified::from_raw(RawTask::from_raw(ptr::NonNull::new(p).unwrap()))
+                });
+            }
+        }
+        Stranded::Watching
+    }
+
+    fn park(&self) {
+        let shared = self.shared();
+        let was_searching = std::mem::replace(&mut self.core.borrow_mut().is_searching, false);
+        if shared
+            .idle
+            .transition_worker_to_parked(self.index, was_searching)
+            && shared.has_pending_work()
+        {
+            shared.notify_parked();
+        }
+        if shared.is_shutdown() {
+            return;
+        }
+        shared.remotes[self.index].parker.park(None);
+        let notified = shared.idle.transition_worker_from_parked(self.index);
+        self.core.borrow_mut().is_searching = notified;
+    }
+}
+
+enum Stranded {
+    Took(Notified),
+    Watching,
+    Nothing,
+}
