@@ -1,4 +1,7 @@
 //! The scheduler (in progress).
+
+pub(crate) mod queue;
+
 use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
