@@ -84,45 +84,58 @@ fn overflow_races_a_steal() {
     });
 }
 
+/// Two thieves race each other while the owner keeps pushing into the slots they free: the
+/// second thief must give up while the first one's steal is in flight, or the first one's
+/// release would hand the second one's slots back to the owner.
 #[test]
-fn two_stealers_race_each_other_and_a_pop() {
+fn two_stealers_race_each_other_and_the_owner() {
     ::loom::model(|| {
         let (mut owner, stealer) = local();
-        for i in 0..3 {
+        for i in 0..LOCAL_QUEUE_CAPACITY {
             push(&mut owner, i);
         }
         let a = thief(stealer.clone());
         let b = thief(stealer);
 
-        let mut seen: Vec<usize> = owner.pop().into_iter().collect();
+        let mut seen = Vec::new();
+        for v in LOCAL_QUEUE_CAPACITY..LOCAL_QUEUE_CAPACITY + 3 {
+            owner.push_back_or_overflow(v, |it| seen.extend(it));
+        }
         seen.extend(a.join().unwrap());
         seen.extend(b.join().unwrap());
         seen.extend(drain(&mut owner));
-        assert_exactly_once(seen, 3);
+        assert_exactly_once(seen, LOCAL_QUEUE_CAPACITY + 3);
     });
 }
 
-/// B steals from the owner into its queue while C steals from B's queue: B's queue is a
-/// `dst` and a victim at once.
+/// B steals from the owner into its own queue while C steals from B's queue: B's queue is a
+/// `dst` and a victim at once. B first laps its ring, so the slot it steals into is the one C
+/// may still be reading: B may write it only after seeing C's release (Acquire).
 #[test]
-fn steal_from_a_queue_that_is_being_stolen_into() {
+fn steal_into_a_queue_that_is_being_stolen_from() {
     ::loom::model(|| {
         let (mut owner, owner_stealer) = local();
         for i in 0..LOCAL_QUEUE_CAPACITY {
             push(&mut owner, i);
         }
         let (mut b_queue, b_stealer) = local();
-        push(&mut b_queue, LOCAL_QUEUE_CAPACITY);
+        let cap = LOCAL_QUEUE_CAPACITY;
+        push(&mut b_queue, cap);
+        let c = thief(b_stealer);
         let b = thread::spawn(move || {
-            let mut got: Vec<usize> = owner_stealer.steal_into(&mut b_queue).into_iter().collect();
+            let mut got = Vec::new();
+            for v in cap + 1..2 * cap {
+                push(&mut b_queue, v);
+                got.extend(b_queue.pop());
+            }
+            got.extend(owner_stealer.steal_into(&mut b_queue));
             got.extend(drain(&mut b_queue));
             got
         });
-        let c = thief(b_stealer);
 
         let mut seen = c.join().unwrap();
         seen.extend(b.join().unwrap());
         seen.extend(drain(&mut owner));
-        assert_exactly_once(seen, LOCAL_QUEUE_CAPACITY + 1);
+        assert_exactly_once(seen, 2 * LOCAL_QUEUE_CAPACITY);
     });
 }
