@@ -48,9 +48,10 @@
 //!   before they read slots: the value is visible before its index is.
 //! - Every CAS that moves `real` (pop, overflow, claim) is Release, and every load of `head` by a
 //!   stealer is Acquire. The owner stores `tail` before it moves `real`, so a stealer that sees a
-//!   `real` also sees a `tail` at least that new (invariant 1); without this a stale `tail` would
-//!   make `tail - real` wrap to ~4 billion. RMWs on `head` continue release sequences, so this
-//!   holds across chains of CASes by different threads.
+//!   `real` also sees a `tail` at least that new (invariant 1). RMWs on `head` continue release
+//!   sequences, so this holds across chains of CASes by different threads. (Without it a stale
+//!   `tail` would make `tail - real` wrap; `claim_half` would retry on that as on a stale `head`,
+//!   so these Releases buy consistent snapshots and `len()`, not memory safety.)
 //! - The stealer's releasing CAS (`steal := real`) is Release and the owner's load of `head`
 //!   before writing a slot is Acquire: a stealer's reads of a slot happen before the owner
 //!   reuses it (invariant 3). The same pairing protects `dst` when another worker steals from it.
@@ -61,13 +62,14 @@
 //!
 //! # Rejected designs
 //!
-//! - A Chase-Lev deque (crossbeam-deque): unbounded, so it needs epoch reclamation for buffer
-//!   growth, and its owner end is LIFO, which starves old tasks; Go and tokio use a bounded FIFO
-//!   ring plus a LIFO *slot* (kept by the worker, not here) and an injection queue for overflow.
+//! - A Chase-Lev deque (crossbeam-deque): unbounded, so growing its buffer needs epoch-based
+//!   reclamation, and stealers take one value at a time. Go and tokio use a bounded FIFO ring
+//!   that overflows to the injection queue, plus a LIFO *slot* (kept by the worker, not here).
 //! - Volatile reads of possibly-overwritten slots, validated afterwards by a CAS (crossbeam's
 //!   trick): a data race, i.e. UB. Here a slot is read only after it was claimed (invariant 3).
-//! - Letting a second stealer proceed while one is copying: it would need per-slot state. It just
-//!   gives up (returns `None`) and the scheduler tries another victim, as in Go's `runqgrab`.
+//! - Letting a second stealer proceed while one is copying: releasing the first claim would then
+//!   hand the second one's slots back to the owner. It gives up (returns `None`) and the
+//!   scheduler tries another victim.
 //! - Making the owner's push wait for an in-flight steal to free slots: an owner must never block
 //!   on a thread that may be descheduled, so that single value overflows instead.
 //!
@@ -77,7 +79,6 @@
 //! at shutdown (so each task is shut down properly) before dropping them; the `Drop` is the
 //! backstop that keeps a forgotten value from leaking.
 
-// Until the worker loop (not written yet) uses the queue, only the unit tests do.
 #![cfg_attr(
     any(not(test), loom),
     allow(
@@ -106,6 +107,7 @@ const MASK: usize = LOCAL_QUEUE_CAPACITY - 1;
 
 // The ring is indexed with `& MASK`, and a claim of `ceil(CAP / 2)` must fit in `CAP / 2` slots.
 const _: () = assert!(LOCAL_QUEUE_CAPACITY.is_power_of_two() && LOCAL_QUEUE_CAPACITY >= 2);
+// Counters are `u32` compared by wrapping subtraction: keep the ring far below 2^31.
 const _: () = assert!(LOCAL_QUEUE_CAPACITY <= 1 << 16);
 
 /// Creates a local run queue: the owner's end and a shareable stealer end.
