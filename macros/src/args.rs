@@ -1,0 +1,142 @@
+//! The attribute's arguments: `#[gmp::main(maxprocs = 4)]`.
+//!
+//! Parsing never gives up on the first mistake: every argument is checked, each error is kept
+//! with the span of the token that caused it, and the valid part of the arguments is still
+//! returned so the caller can emit a complete expansion next to the `compile_error!`s.
+
+use proc_macro2::TokenStream;
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit, LitInt, Meta, Token};
+
+/// The arguments both attributes accept.
+#[derive(Default)]
+pub(crate) struct Args {
+    /// `maxprocs = N`: the number of workers; `None` keeps the `Builder`'s default
+    /// (`GOMAXPROCS`, else one per core).
+    pub(crate) maxprocs: Option<LitInt>,
+    /// Whether `maxprocs` was given, even with a bad value: a second one is a duplicate.
+    maxprocs_seen: bool,
+}
+
+/// What every error message offers as the correct form.
+const EXPECTED: &str = "expected `maxprocs = N`";
+
+impl Args {
+    /// Parses the attribute's arguments. Returns the valid ones together with every error met.
+    pub(crate) fn parse(attr: TokenStream) -> (Args, Option<syn::Error>) {
+        let mut args = Args::default();
+        let mut errors = Errors::default();
+        let parser = |input: ParseStream<'_>| {
+            while !input.is_empty() {
+                let meta = input.parse::<Meta>().map_err(|e| {
+                    syn::Error::new(e.span(), format!("{EXPECTED}, like `maxprocs = 4`"))
+                })?;
+                args.take(meta, &mut errors);
+                if input.is_empty() {
+                    break;
+                }
+                input
+                    .parse::<Token![,]>()
+                    .map_err(|e| syn::Error::new(e.span(), "expected `,` between arguments"))?;
+            }
+            Ok(())
+        };
+        if let Err(e) = parser.parse2(attr) {
+            errors.push(e);
+        }
+        (args, errors.0)
+    }
+
+    /// Records one argument, or the reason it is wrong.
+    fn take(&mut self, meta: Meta, errors: &mut Errors) {
+        let path = meta.path();
+        if !path.is_ident("maxprocs") {
+            let name = path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect::<Vec<_>>()
+                .join("::");
+            errors.push(syn::Error::new(
+                path.span(),
+                format!("unknown argument `{name}`; {EXPECTED}"),
+            ));
+            return;
+        }
+        if self.maxprocs_seen {
+            errors.push(syn::Error::new(
+                path.span(),
+                "duplicate argument `maxprocs`",
+            ));
+            return;
+        }
+        self.maxprocs_seen = true;
+        let value = match meta {
+            Meta::NameValue(nv) => nv.value,
+            other => {
+                errors.push(syn::Error::new(
+                    other.span(),
+                    "`maxprocs` needs a value: `maxprocs = N`",
+                ));
+                return;
+            }
+        };
+        match maxprocs_value(&value) {
+            Ok(lit) => self.maxprocs = Some(lit),
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
+/// Checks that `maxprocs`'s value is a positive integer literal that fits a `usize`, and returns
+/// it unsuffixed, with the user's span (so a type error would point at their literal).
+fn maxprocs_value(value: &Expr) -> syn::Result<LitInt> {
+    let not_positive_int = || {
+        syn::Error::new(
+            value.span(),
+            "`maxprocs` must be a positive integer literal, like `maxprocs = 4`",
+        )
+    };
+    let Expr::Lit(ExprLit {
+        lit: Lit::Int(lit), ..
+    }) = value
+    else {
+        return Err(not_positive_int());
+    };
+    if !matches!(lit.suffix(), "" | "usize") {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`maxprocs` is a `usize`: remove the `{}` suffix",
+                lit.suffix()
+            ),
+        ));
+    }
+    if lit.base10_digits().starts_with('-') {
+        return Err(not_positive_int());
+    }
+    let n: usize = lit
+        .base10_parse()
+        .map_err(|_| syn::Error::new(lit.span(), "`maxprocs` does not fit in a `usize`"))?;
+    if n == 0 {
+        return Err(syn::Error::new(
+            lit.span(),
+            "`maxprocs` must be at least 1 (a runtime needs a worker)",
+        ));
+    }
+    Ok(LitInt::new(&n.to_string(), lit.span()))
+}
+
+/// Several errors reported together, each at its own span.
+#[derive(Default)]
+pub(crate) struct Errors(pub(crate) Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, e: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(e),
+            None => self.0 = Some(e),
+        }
+    }
+}

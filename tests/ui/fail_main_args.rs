@@ -1,0 +1,4 @@
+#[gmp::main]
+async fn main(args: Vec<String>) {
+    println!("{args:?}");
+}

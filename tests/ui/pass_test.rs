@@ -1,0 +1,19 @@
+//! The forms `#[gmp::test]` accepts. (A bin is not built with `--test`, so the test bodies are
+//! only parsed here; `tests/macros_run.rs` type-checks and runs them.)
+
+#[gmp::test]
+async fn plain() {}
+
+#[gmp::test(maxprocs = 1)]
+#[should_panic(expected = "boom")]
+async fn should_panic() {
+    panic!("boom");
+}
+
+#[gmp::test]
+#[ignore = "reason"]
+async fn ignored() -> Result<(), std::fmt::Error> {
+    Ok(())
+}
+
+fn main() {}
