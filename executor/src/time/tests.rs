@@ -425,3 +425,25 @@ fn after_func_is_dropped_unrun_at_shutdown() {
     assert!(!h.stop());
     assert_eq!(driver.live_timers(), 0);
 }
+
+#[test]
+fn timeout_is_noticed_when_the_inner_future_spends_the_budget() {
+    let (_c, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    let greedy = std::future::poll_fn(|cx| {
+        while crate::coop::poll_proceed(cx).is_ready() {}
+        Poll::<()>::Pending
+    });
+    let mut t = std::pin::pin!(timeout_at(
+        Instant::now() - Duration::from_millis(1),
+        greedy
+    ));
+    let (out, exhausted) = crate::coop::with_budget(|| t.as_mut().poll(&mut cx));
+    assert!(exhausted);
+    assert!(matches!(out, Poll::Ready(Err(_))));
+    // With the budget already spent, timer futures yield before doing anything.
+    let ((), _) = crate::coop::with_budget(|| {
+        while crate::coop::poll_proceed(&mut cx).is_ready() {}
+        assert!(poll(&mut sleep(Duration::ZERO), &waker).is_pending());
+    });
+}

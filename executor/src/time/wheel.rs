@@ -19,9 +19,10 @@
 //! in the same level epoch as `elapsed`. Hence the earliest slot is the first occupied slot of the
 //! lowest non-empty level, found with one `trailing_zeros` per level: [`Wheel::next_expiration`]
 //! is O(`LEVELS`) however many timers are live. Advancing takes the earliest slot whose start has
-//! passed, sets `elapsed` to that start and re-files each of its timers: those due by `now` move to
-//! the *pending* list, the rest drop to a lower level (a *cascade*; a timer cascades at most
-//! `LEVELS - 1` times in its life). Deadlines beyond the wheel's `2^36`-tick epoch wait in an
+//! passed, sets `elapsed` to that start and re-files each of its timers: those due at that start
+//! move to the *pending* list, the rest drop to a lower level (a *cascade*; a timer cascades at
+//! most `LEVELS - 1` times in its life). Because slots are visited in time order, the pending
+//! list is in deadline order (to the tick) even when the wheel is advanced late. Deadlines beyond the wheel's `2^36`-tick epoch wait in an
 //! *overflow* list that is re-filed when the epoch ends.
 //!
 //! Firing is split in two so the driver never wakes a task while holding the wheel's lock:
@@ -238,12 +239,15 @@ impl Wheel {
             }
             // Slots are taken in time order, so `elapsed` only grows; re-filing relative to the
             // slot's start sends each later timer to a lower level (never back to this slot).
+            // Even a timer already due by `now` cascades rather than going straight to pending:
+            // the loop then reaches its level-0 slot in turn, so the pending list stays in
+            // deadline order when the wheel is advanced late.
             self.elapsed = self.elapsed.max(start);
             let mut cur = self.take_list(list);
             while cur != NIL {
                 let next = self.entries[cur as usize].next;
                 let tick = self.entries[cur as usize].tick;
-                let to = if tick <= now {
+                let to = if tick <= self.elapsed {
                     PENDING
                 } else {
                     self.list_for(tick)
@@ -497,6 +501,25 @@ mod tests {
         assert_eq!(wheel.next_expiration(), None);
         // Fired entries keep their slots until their owners remove them.
         assert_eq!(wheel.len(), 2000);
+    }
+
+    #[test]
+    fn late_advance_wakes_in_deadline_order() {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let mut x: u64 = 12345;
+        let mut deadlines = Vec::new();
+        for _ in 0..300 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let d = 1 + (x >> 33) % 5_000_000;
+            deadlines.push(d);
+            wheel.insert(d, waker(d, &log)).unwrap();
+        }
+        // One advance far past every deadline, as a driver that woke up very late would do.
+        wheel.advance(10_000_000);
+        assert_eq!(drain(&mut wheel), 300);
+        deadlines.sort_unstable();
+        assert_eq!(*log.lock().unwrap(), deadlines);
     }
 
     #[test]
