@@ -391,23 +391,53 @@ pub(crate) fn current_wheel() -> Arc<WheelShared> {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::thread;
+    use crate::loom::{Condvar, thread};
+
+    /// A sticky wake-up token with `Thread::park`/`unpark` semantics, built from loom's
+    /// `Mutex` and `Condvar` (loom's own park token interferes with `JoinHandle::join`).
+    #[derive(Default)]
+    struct Token {
+        set: Mutex<bool>,
+        cv: Condvar,
+    }
+
+    impl Token {
+        fn unpark(&self) {
+            *self.set.lock().unwrap() = true;
+            self.cv.notify_one();
+        }
+
+        fn park(&self) {
+            let mut set = self.set.lock().unwrap();
+            while !*set {
+                set = self.cv.wait(set).unwrap();
+            }
+            *set = false;
+        }
+    }
+
+    fn driver(wheels: usize) -> (Arc<TimeDriver>, Arc<Token>) {
+        let token = Arc::new(Token::default());
+        let t = token.clone();
+        (
+            Arc::new(TimeDriver::new(wheels, Arc::new(move || t.unpark()))),
+            token,
+        )
+    }
 
     /// A registration racing with a parker that reads the next deadline: the parker either sees
     /// the deadline or is unparked and then sees it.
     #[test]
     fn registration_is_never_missed_by_a_parker() {
         loom::model(|| {
-            let parker = thread::current();
-            let driver = Arc::new(TimeDriver::new(1, Arc::new(move || parker.unpark())));
+            let (driver, token) = driver(1);
             let d = driver.clone();
             let registrant = thread::spawn(move || {
-                let waker = futures::task::noop_waker();
                 let deadline = Instant::now() + Duration::from_secs(60);
-                d.wheel(0).register(deadline, &waker).unwrap()
+                d.wheel(0).register(deadline, Waker::noop()).unwrap()
             });
             if driver.next_deadline().is_none() {
-                thread::park();
+                token.park();
             }
             assert!(
                 driver.next_deadline().is_some(),
@@ -418,29 +448,28 @@ mod loom_tests {
         });
     }
 
-    /// Two registrations on two wheels racing with a parker: after both are done, the parker's
-    /// view is the earlier deadline, and it was unparked if it parked before seeing it.
+    /// Two registrations on two wheels racing with a parker that waits for the earlier one: it
+    /// is never left parked while the earlier deadline is published.
     #[test]
     fn earliest_of_two_wheels_is_published() {
         loom::model(|| {
-            let parker = thread::current();
-            let driver = Arc::new(TimeDriver::new(2, Arc::new(move || parker.unpark())));
+            let (driver, token) = driver(2);
             let base = Instant::now();
             let spawn = |i: usize, secs: u64| {
                 let d = driver.clone();
                 thread::spawn(move || {
-                    let waker = futures::task::noop_waker();
                     d.wheel(i)
-                        .register(base + Duration::from_secs(secs), &waker)
+                        .register(base + Duration::from_secs(secs), Waker::noop())
                         .unwrap()
                 })
             };
             let a = spawn(0, 100);
             let b = spawn(1, 50);
-            let mut seen = driver.next_deadline();
-            while seen.is_none_or(|t| t > base + Duration::from_secs(51)) {
-                thread::park();
-                seen = driver.next_deadline();
+            while driver
+                .next_deadline()
+                .is_none_or(|t| t > base + Duration::from_secs(51))
+            {
+                token.park();
             }
             let (ka, kb) = (a.join().unwrap(), b.join().unwrap());
             assert!(driver.wheel(0).deregister(ka));

@@ -80,8 +80,9 @@ pub(crate) fn ns_to_tick_floor(ns: u64) -> u64 {
 struct Entry {
     /// Deadline, in ticks since the base.
     tick: u64,
-    /// Taken when the entry fires.
-    waker: Option<Waker>,
+    /// Replaced by a no-op waker when the entry fires. (Not an `Option`: the waker's non-null
+    /// vtable pointer is the niche that keeps a slab slot at 40 bytes.)
+    waker: Waker,
     prev: u32,
     next: u32,
     /// Which list the entry is on, or `UNLINKED`.
@@ -154,7 +155,7 @@ impl Wheel {
         self.check_insert(tick)?;
         let key = key_u32(self.entries.insert(Entry {
             tick,
-            waker: Some(waker),
+            waker,
             prev: NIL,
             next: NIL,
             list: UNLINKED,
@@ -194,9 +195,8 @@ impl Wheel {
     /// Stores `waker` for `key` unless the stored one would wake the same task.
     pub(crate) fn set_waker(&mut self, key: u32, waker: &Waker) {
         let entry = &mut self.entries[key as usize];
-        match &mut entry.waker {
-            Some(w) if w.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
+        if !entry.waker.will_wake(waker) {
+            entry.waker.clone_from(waker);
         }
     }
 
@@ -205,7 +205,7 @@ impl Wheel {
         self.unlink(key);
         self.entries[key as usize].tick = tick;
         if self.shutdown || tick <= self.elapsed {
-            return ResetOutcome::Fire(self.entries[key as usize].waker.take());
+            return ResetOutcome::Fire(Some(take_waker(&mut self.entries[key as usize])));
         }
         self.link(key, self.list_for(tick));
         ResetOutcome::Rescheduled
@@ -217,7 +217,7 @@ impl Wheel {
         self.unlink(key);
         let entry = &mut self.entries[key as usize];
         entry.tick = tick;
-        entry.waker.take()
+        Some(take_waker(entry))
     }
 
     /// The tick at which the wheel next has work: the start of its earliest occupied slot (the
@@ -290,16 +290,12 @@ impl Wheel {
     /// Pops one due timer's waker from the pending list. The entry stays allocated (unlinked)
     /// until its owner removes it.
     pub(crate) fn pop_pending(&mut self) -> Option<Waker> {
-        loop {
-            let key = self.heads[PENDING as usize];
-            if key == NIL {
-                return None;
-            }
-            self.unlink(key);
-            if let Some(waker) = self.entries[key as usize].waker.take() {
-                return Some(waker);
-            }
+        let key = self.heads[PENDING as usize];
+        if key == NIL {
+            return None;
         }
+        self.unlink(key);
+        Some(take_waker(&mut self.entries[key as usize]))
     }
 
     /// Shuts the wheel down: every waiting timer becomes pending (to be woken by the caller) and
@@ -399,6 +395,12 @@ impl Wheel {
         }
         std::mem::replace(&mut self.heads[list as usize], NIL)
     }
+}
+
+/// Takes an entry's waker, leaving a no-op one (a fired entry re-armed by a reset wakes nobody
+/// until its owner polls again and stores a real waker).
+fn take_waker(entry: &mut Entry) -> Waker {
+    std::mem::replace(&mut entry.waker, Waker::noop().clone())
 }
 
 fn key_u32(key: usize) -> u32 {
@@ -510,7 +512,9 @@ mod tests {
         let mut x: u64 = 12345;
         let mut deadlines = Vec::new();
         for _ in 0..300 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let d = 1 + (x >> 33) % 5_000_000;
             deadlines.push(d);
             wheel.insert(d, waker(d, &log)).unwrap();
@@ -601,6 +605,13 @@ mod tests {
             other => panic!("expected Fire, got {other:?}"),
         }
         assert!(!wheel.is_linked(a));
+        // Re-armed after firing without a new waker: expiring it wakes a no-op waker.
+        assert!(matches!(wheel.reset(a, 300_200), ResetOutcome::Rescheduled));
+        match wheel.reset(a, 6) {
+            ResetOutcome::Fire(Some(w)) => w.wake(), // a no-op: nobody was registered
+            other => panic!("expected Fire, got {other:?}"),
+        }
+        assert!(!wheel.is_linked(a));
     }
 
     #[test]
@@ -642,6 +653,11 @@ mod tests {
         }
         assert_eq!(wheel.len(), 0);
         assert_eq!(wheel.next_expiration(), None);
+    }
+
+    #[test]
+    fn entry_is_small() {
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
     }
 
     #[test]
