@@ -219,12 +219,14 @@ impl WheelShared {
         self.lock().remove(key)
     }
 
-    /// For a registered timer whose deadline has not passed by the caller's clock: `Ready` (and
-    /// the entry freed) if it fired anyway (shutdown, or another thread's clock is ahead),
-    /// otherwise stores `waker` and returns `Pending`.
-    pub(crate) fn poll_registered(&self, key: u32, waker: &Waker) -> Poll<()> {
+    /// Polls registered timer `key`: `Ready` (and the entry freed) if it fired (or was expired
+    /// by shutdown or a reset), or if it is still waiting but `deadline` has passed by the clock
+    /// (the driver has not got to it yet); otherwise stores `waker` and returns `Pending`. The
+    /// clock is read only in that last, spurious-poll case: the common poll after a wake-up
+    /// costs one uncontended lock and no clock read.
+    pub(crate) fn poll_registered(&self, key: u32, deadline: Instant, waker: &Waker) -> Poll<()> {
         let mut wheel = self.lock();
-        if wheel.is_linked(key) {
+        if wheel.is_linked(key) && Instant::now() < deadline {
             wheel.set_waker(key, waker);
             Poll::Pending
         } else {

@@ -132,12 +132,11 @@ impl Sleep {
 
     /// Polls without spending coop budget (for composites such as `Timeout` that already did).
     pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
-            self.deregister();
-            return Poll::Ready(());
-        }
         match &self.entry {
             None => {
+                if Instant::now() >= self.deadline {
+                    return Poll::Ready(());
+                }
                 let wheel = driver::current_wheel();
                 match wheel.register(self.deadline, cx.waker()) {
                     Ok(key) => {
@@ -150,7 +149,9 @@ impl Sleep {
                 }
             }
             Some(reg) => {
-                let ready = reg.wheel.poll_registered(reg.key, cx.waker());
+                let ready = reg
+                    .wheel
+                    .poll_registered(reg.key, self.deadline, cx.waker());
                 if ready.is_ready() {
                     self.entry = None;
                 }
