@@ -34,6 +34,7 @@ use super::sleep::{Sleep, sleep_until};
 /// # });
 /// ```
 #[derive(Debug)]
+#[must_use = "a ticker does nothing unless its ticks are awaited or it is polled as a stream"]
 pub struct Ticker {
     sleep: Sleep,
     period: Duration,
