@@ -22,17 +22,17 @@
 //!
 //! # Design
 //!
-//! Timers live in hierarchical timing wheels ([`wheel`]): 6 levels of 64 slots over ticks of
+//! Timers live in hierarchical timing wheels (`wheel.rs`): 6 levels of 64 slots over ticks of
 //! 1,024 ns, in a `slab` with index-linked lists, so registering, cancelling and resetting are
 //! O(1) and finding the next deadline is O(levels), whatever the number of live timers. The
 //! resolution is about 1 us so that a 100 us sleep can wake within tens of microseconds; deadlines
 //! more than ~19.5 hours out wait in an overflow list. A timer never fires before its deadline.
 //!
 //! A [`Sleep`] is 32 bytes and allocates nothing itself: on first poll it inserts one entry (its
-//! deadline, waker and links, ~48 bytes in the slab) into the current thread's wheel and keeps
-//! the wheel's `Arc` and the entry's key; dropping it frees the entry in O(1). Completion is
-//! decided by the clock (`now >= deadline`) or by the entry having been fired; the driver only
-//! wakes. Each wheel is behind its own `Mutex`; see [`driver`] for the protocol and [`fallback`]
+//! deadline, waker and links: 40 bytes in the slab) into the current thread's wheel and keeps
+//! the wheel's `Arc` and the entry's key; dropping it frees the entry in O(1). A sleep completes
+//! when its entry has fired (seen under the wheel lock on the poll after the wake-up, with no
+//! clock read) or, on a spurious poll, when the clock says the deadline has passed. Each wheel is behind its own `Mutex`; see `driver.rs` for the protocol and `fallback.rs`
 //! for the precise-parking thread used outside a runtime.
 //!
 //! # Integration with the scheduler (crate-internal)
