@@ -54,7 +54,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// Future returned by [`sleep`] and [`sleep_until`]. `Unpin`, `Send` and `Sync`; 32 bytes.
 ///
 /// It holds no timer until first polled; from then until it completes or is dropped it owns one
-/// entry in a timer wheel, which dropping frees in O(1).
+/// entry in a timer wheel, which dropping frees in O(1). If the runtime whose wheel it is on
+/// shuts down, a pending sleep completes early (its task is about to be dropped anyway).
 ///
 /// # Examples
 ///
