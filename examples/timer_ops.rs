@@ -28,7 +28,9 @@ fn register_cancel_ns(rounds: usize) -> f64 {
 
 /// Best of five runs: the machine may be shared.
 fn best(rounds: usize) -> f64 {
-    (0..5).map(|_| register_cancel_ns(rounds)).fold(f64::INFINITY, f64::min)
+    (0..5)
+        .map(|_| register_cancel_ns(rounds))
+        .fold(f64::INFINITY, f64::min)
 }
 
 fn main() {
