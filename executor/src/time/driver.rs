@@ -183,7 +183,7 @@ impl WheelShared {
         wheel.check_insert(tick)?;
         let waker = make_waker(wheel.vacant_key());
         let key = wheel.insert(tick, waker)?;
-        let lowered = self.lower_next(tick);
+        let lowered = self.lower_next(&wheel, tick);
         drop(wheel);
         if lowered {
             (self.unpark)();
@@ -191,9 +191,9 @@ impl WheelShared {
         Ok(key)
     }
 
-    /// Publishes `tick` as the next deadline if it is earlier than the published one. Must be
-    /// called with the lock held (the guard's borrow is implied by the caller).
-    fn lower_next(&self, tick: u64) -> bool {
+    /// Publishes `tick` as the next deadline if it is earlier than the published one. Taking
+    /// the locked wheel proves the caller holds the lock, which makes load-then-store race-free.
+    fn lower_next(&self, _locked: &Wheel, tick: u64) -> bool {
         let ns = tick.saturating_mul(wheel::TICK_NS);
         // Relaxed: only written under the wheel lock; readers rely on the unpark token for
         // ordering (see "The no-lost-wake-up protocol").
@@ -205,7 +205,7 @@ impl WheelShared {
         }
     }
 
-    /// Recomputes and publishes the wheel's next expiration (lock held by the caller).
+    /// Recomputes and publishes the wheel's next expiration (the caller holds the lock).
     fn publish_next(&self, wheel: &Wheel) {
         let ns = wheel
             .next_expiration()
@@ -248,7 +248,7 @@ impl WheelShared {
         };
         match outcome {
             ResetOutcome::Rescheduled => {
-                let lowered = self.lower_next(tick);
+                let lowered = self.lower_next(&wheel, tick);
                 drop(wheel);
                 if lowered {
                     (self.unpark)();
