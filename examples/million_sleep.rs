@@ -37,14 +37,23 @@ fn with_runtime(n: usize) {
 
 fn futures_unordered(n: usize) {
     futures::executor::block_on(async {
+        let start = Instant::now();
         let mut all: FuturesUnordered<gmp::time::Sleep> = (0..n)
             .map(|_| gmp::time::sleep(Duration::from_secs(1)))
             .collect();
+        let created = start.elapsed();
+        let last_deadline = Instant::now() + Duration::from_secs(1);
         let mut done = 0;
         while all.next().await.is_some() {
             done += 1;
         }
         assert_eq!(done, n);
+        let tail = Instant::now().saturating_duration_since(last_deadline);
+        println!(
+            "  creating the sleeps took {:.3} s; the last completed {:.1} ms after the last deadline",
+            created.as_secs_f64(),
+            tail.as_secs_f64() * 1e3
+        );
     });
 }
 
