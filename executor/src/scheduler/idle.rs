@@ -129,6 +129,12 @@ impl Idle {
         }
     }
 
+    /// Some parked worker, left parked in the list (for a timer-duty hand-off: it wakes, finds
+    /// itself still listed, counts itself unparked, and re-parks holding the duty).
+    pub(crate) fn any_sleeper(&self) -> Option<usize> {
+        self.sleepers.lock().unwrap().last().copied()
+    }
+
     #[allow(dead_code)] // runtime metrics
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.state.load(Ordering::SeqCst))

@@ -39,12 +39,13 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::loom::{AtomicBool, AtomicPtr, AtomicU32, Condvar, Mutex, Ordering, fence};
+use crate::loom::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Condvar, Mutex, Ordering, fence};
 use crate::runtime::{Builder, UnhandledPanic, context};
 use crate::task::header::Header;
 use crate::task::raw::{Notified, RawTask, Schedule};
 use crate::task::registry::{Insert, Registry};
 use crate::task::{Id, JoinHandle};
+use crate::time::driver::TimeDriver;
 
 use self::idle::Idle;
 use self::inject::Inject;
@@ -77,6 +78,11 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) config: Config,
     pub(crate) blocking: blocking::Pool,
+    /// Timers: one wheel per worker.
+    pub(crate) time: Arc<TimeDriver>,
+    /// The parked worker that sleeps until the next timer deadline (`NO_TIMER_OWNER` if none).
+    /// Only one parked worker watches the clock, so a deadline wakes one thread, not all.
+    pub(crate) timer_owner: AtomicUsize,
     shutdown: AtomicBool,
     /// Set when a detached task panicked under `UnhandledPanic::ShutdownRuntime`.
     panicked: AtomicBool,
@@ -105,7 +111,14 @@ impl Shared {
             });
             cores.push(Some(Box::new(Core::new(index, local))));
         }
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
+            let weak = weak.clone();
+            let unpark = Arc::new(move || {
+                if let Some(s) = weak.upgrade() {
+                    s.unpark_timer_owner();
+                }
+            });
+            Shared {
             remotes: remotes.into_boxed_slice(),
             inject: Inject::new(),
             idle: Idle::new(n),
@@ -115,6 +128,8 @@ impl Shared {
                 unhandled_panic: builder.unhandled_panic,
             },
             blocking: blocking::Pool::new(builder),
+            time: Arc::new(TimeDriver::new(n, unpark)),
+            timer_owner: AtomicUsize::new(NO_TIMER_OWNER),
             shutdown: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
             cores: Mutex::new(cores),
@@ -122,6 +137,7 @@ impl Shared {
             exited: Mutex::new(0),
             exited_cvar: Condvar::new(),
             block_on_parkers: Mutex::new(slab::Slab::new()),
+            }
         });
         for index in 0..n {
             let mut tb = std::thread::Builder::new().name((builder.thread_name)(index));
@@ -248,6 +264,18 @@ impl Shared {
         }
     }
 
+    /// A timer registration made the earliest deadline earlier: wake the worker sleeping until
+    /// the old one so it re-arms.
+    fn unpark_timer_owner(&self) {
+        // SeqCst fence: the registration published its deadline before calling us; pairs with
+        // the fence between the owner's claim and its read of the deadline (worker `park`).
+        fence(Ordering::SeqCst);
+        let owner = self.timer_owner.load(Ordering::SeqCst);
+        if owner != NO_TIMER_OWNER {
+            self.remotes[owner].parker.unpark();
+        }
+    }
+
     /// Whether any queue holds work (the last searcher's re-check before parking).
     pub(crate) fn has_pending_work(&self) -> bool {
         fence(Ordering::SeqCst);
@@ -267,6 +295,7 @@ impl Shared {
             );
         }
         let _enter = context::enter(self.clone());
+        let _time = crate::time::driver::enter(self.time.clone(), 0);
         let parker = Arc::new(BlockOnParker {
             parker: Parker::new(),
         });
@@ -359,6 +388,8 @@ impl Shared {
                 }
             }
         }
+        // Pending timers complete now; later ones complete at once.
+        self.time.shutdown();
         // Cancel everything still alive. Dropping futures can wake or spawn tasks; those land
         // in the closed registry or the injection queue, so loop until both are empty.
         let _enter = (!context::is_entered()).then(|| context::enter(self.clone()));
@@ -398,6 +429,8 @@ impl Schedule for Arc<Shared> {
         Shared::unhandled_panic(self, task, payload);
     }
 }
+
+pub(crate) const NO_TIMER_OWNER: usize = usize::MAX;
 
 /// A task spawned after shutdown began: complete it as cancelled without running it.
 fn cancel_unregistered(raw: RawTask, notified: Notified) {

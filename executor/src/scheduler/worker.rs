@@ -121,6 +121,9 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         core: RefCell::new(core),
     };
     let _guard = context::enter_worker(&cx);
+    let _time = crate::time::driver::enter(cx.shared.time.clone(), index);
+    #[cfg(target_os = "linux")]
+    crate::time::fallback::set_timer_slack();
     let _span = tracing::trace_span!("gmp-worker", index).entered();
     cx.run();
     // Shutdown: give back everything queued here (the tasks are cancelled by the shutdown
@@ -192,6 +195,9 @@ impl WorkerContext {
             .store(tick, Ordering::Relaxed);
         let shared = self.shared();
         if tick % shared.config.global_queue_interval == 0 {
+            drop(core);
+            self.fire_due_timers();
+            core = self.core.borrow_mut();
             if let Some(t) = shared.inject.pop() {
                 core.lifo_polls = 0;
                 return Some(t);
@@ -318,22 +324,53 @@ impl WorkerContext {
         Stranded::Watching
     }
 
+    /// Fires expired timers (the wakes land in this worker's queues).
+    fn fire_due_timers(&self) {
+        let time = &self.shared().time;
+        if let Some(deadline) = time.next_deadline() {
+            let now = Instant::now();
+            if deadline <= now {
+                time.process(now);
+            }
+        }
+    }
+
     fn park(&self) {
         let shared = self.shared();
         let was_searching = std::mem::replace(&mut self.core.borrow_mut().is_searching, false);
-        if shared
-            .idle
-            .transition_worker_to_parked(self.index, was_searching)
-            && shared.has_pending_work()
-        {
+        if shared.idle.transition_worker_to_parked(self.index, was_searching) && shared.has_pending_work() {
             shared.notify_parked();
         }
         if shared.is_shutdown() {
             return;
         }
-        shared.remotes[self.index].parker.park(None);
+        // Claim timer duty if nobody holds it: then sleep only until the next deadline.
+        let owner = &shared.timer_owner;
+        let has_duty = owner
+            .compare_exchange(super::NO_TIMER_OWNER, self.index, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        let deadline = if has_duty {
+            // SeqCst fence: pairs with the one in `unpark_timer_owner` (a registration either
+            // sees us as owner and unparks us, or we see its deadline here).
+            crate::loom::fence(Ordering::SeqCst);
+            shared.time.next_deadline()
+        } else {
+            None
+        };
+        shared.remotes[self.index].parker.park(deadline);
+        if has_duty {
+            owner.store(super::NO_TIMER_OWNER, Ordering::SeqCst);
+            self.fire_due_timers();
+        }
         let notified = shared.idle.transition_worker_from_parked(self.index);
         self.core.borrow_mut().is_searching = notified;
+        // Leaving timer duty while timers are pending: hand it to a parked peer, so a long poll
+        // here cannot delay them.
+        if has_duty && shared.time.next_deadline().is_some() {
+            if let Some(peer) = shared.idle.any_sleeper() {
+                shared.remotes[peer].parker.unpark();
+            }
+        }
     }
 }
 

@@ -1,112 +1,95 @@
-//! Timers: Go's `time.Sleep`, `time.After`, `time.NewTimer`, `time.NewTicker`.
+//! Timers: Go's `time.Sleep`, `time.After`, `time.NewTimer`, `time.NewTicker`, `time.AfterFunc`,
+//! plus [`timeout`].
 //!
-//! CONTRACT STUB: `sleep`, `sleep_until` and `Sleep` keep these signatures; the timer driver
-//! behind them is being written (per-worker wheels, fallback driver thread).
+//! Every timer future works inside a gmp runtime and outside one (under `futures::executor`,
+//! another executor, or a plain thread): outside, timers are served by a global `gmp-timer`
+//! thread started on first use.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use gmp_executor::time::{self, Instant};
+//!
+//! # futures::executor::block_on(async {
+//! let start = Instant::now();
+//! time::sleep(Duration::from_millis(2)).await;
+//! let slow = time::timeout(Duration::from_millis(1), time::sleep(Duration::from_secs(10))).await;
+//! assert!(slow.is_err());
+//! assert!(start.elapsed() >= Duration::from_millis(3));
+//! # });
+//! ```
+//!
+//! # Design
+//!
+//! Timers live in hierarchical timing wheels (`wheel.rs`): 6 levels of 64 slots over ticks of
+//! 1,024 ns, in a `slab` with index-linked lists, so registering, cancelling and resetting are
+//! O(1) and finding the next deadline is O(levels), whatever the number of live timers. The
+//! resolution is about 1 us so that a 100 us sleep can wake within tens of microseconds; deadlines
+//! more than ~19.5 hours out wait in an overflow list. A timer never fires before its deadline.
+//!
+//! A [`Sleep`] is 32 bytes and allocates nothing itself: on first poll it inserts one entry (its
+//! deadline, waker and links: 40 bytes in the slab) into the current thread's wheel and keeps
+//! the wheel's `Arc` and the entry's key; dropping it frees the entry in O(1). A sleep completes
+//! when its entry has fired (seen under the wheel lock on the poll after the wake-up, with no
+//! clock read) or, on a spurious poll, when the clock says the deadline has passed. Each wheel is behind its own `Mutex`; see `driver.rs` for the protocol and `fallback.rs`
+//! for the precise-parking thread used outside a runtime.
+//!
+//! # Integration with the scheduler (crate-internal)
+//!
+//! ```text
+//! TimeDriver::new(num_wheels, unpark)   one per runtime, one wheel per worker. `unpark` is called
+//!                                       (never with a wheel lock held) when a registration makes
+//!                                       a wheel's earliest deadline earlier; it must behave like
+//!                                       Thread::unpark (a sticky token with Release/Acquire), so
+//!                                       a parked worker re-reads next_deadline() and re-arms.
+//! enter(driver, i) -> EnterGuard        each worker at thread start (i = its index); a
+//!                                       block_on thread binds to wheel 0. Timers first polled on
+//!                                       the thread register on that wheel; after_func spawns
+//!                                       onto the runtime. Unbound threads use the fallback.
+//! driver.next_deadline()                lock-free; a worker about to park uses it as the park
+//!                                       timeout (None: park without one). May be early, never
+//!                                       late except when an unpark is on its way.
+//! driver.process(Instant::now())        after every park returns (timeout or unpark), and while
+//!                                       busy about once per scheduler tick batch (Go checks
+//!                                       timers in every schedule() call; every 61 ticks, with the
+//!                                       global-queue check, is plenty: it is one atomic load per
+//!                                       wheel when nothing is due — check next_deadline() <= now
+//!                                       first). Wheels locked by another thread are skipped.
+//! driver.shutdown()                     at runtime shutdown, before dropping tasks: wakes every
+//!                                       pending timer; later Sleeps complete at once, later
+//!                                       after_funcs are dropped unrun.
+//! ```
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::Duration;
+pub(crate) mod driver;
+pub(crate) mod fallback;
+mod sleep;
+mod ticker;
+mod timeout;
+mod timer;
+mod wheel;
 
+#[allow(unused_imports, unreachable_pub)]
+pub(crate) use driver::{EnterGuard, TimeDriver, Unpark, enter};
+pub use sleep::{Sleep, sleep, sleep_until};
+pub use ticker::{Tick, Ticker};
+pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
+pub use timer::{AfterFuncHandle, Timer, after, after_func};
+
+pub use std::time::Duration;
 pub use std::time::Instant;
 
-/// Waits until `duration` has elapsed: Go's `time.Sleep`.
-///
-/// # Examples
-///
-/// ```
-/// # futures::executor::block_on(async {
-/// gmp_executor::time::sleep(std::time::Duration::from_millis(1)).await;
-/// # });
-/// ```
-pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+/// About 30 years from now: what a deadline too far to represent becomes.
+pub(crate) fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
-/// Waits until `deadline`.
-///
-/// # Examples
-///
-/// ```
-/// # futures::executor::block_on(async {
-/// let d = gmp_executor::time::Instant::now() + std::time::Duration::from_millis(1);
-/// gmp_executor::time::sleep_until(d).await;
-/// # });
-/// ```
-pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep {
-        deadline,
-        thread: None,
-    }
+/// `now + duration`, saturating to [`far_future`].
+pub(crate) fn deadline_after(duration: Duration) -> Instant {
+    Instant::now()
+        .checked_add(duration)
+        .unwrap_or_else(far_future)
 }
 
-/// Future returned by [`sleep`] and [`sleep_until`]. `Unpin`, `Send` and `Sync`.
-#[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Sleep {
-    deadline: Instant,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Sleep {
-    /// The instant this sleep completes at.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let d = gmp_executor::time::Instant::now();
-    /// assert_eq!(gmp_executor::time::sleep_until(d).deadline(), d);
-    /// ```
-    pub fn deadline(&self) -> Instant {
-        self.deadline
-    }
-
-    /// Moves the deadline.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let now = gmp_executor::time::Instant::now();
-    /// let mut s = gmp_executor::time::sleep_until(now);
-    /// s.reset(now + std::time::Duration::from_secs(1));
-    /// assert!(s.deadline() > now);
-    /// ```
-    pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
-        self.thread = None;
-    }
-
-    /// Whether the deadline has passed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let s = gmp_executor::time::sleep(std::time::Duration::ZERO);
-    /// assert!(s.is_elapsed());
-    /// ```
-    pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
-    }
-}
-
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        std::task::ready!(crate::coop::poll_proceed(cx));
-        if Instant::now() >= self.deadline {
-            return Poll::Ready(());
-        }
-        if self.thread.is_none() {
-            let (deadline, waker) = (self.deadline, cx.waker().clone());
-            self.thread = Some(std::thread::spawn(move || {
-                let now = Instant::now();
-                if deadline > now {
-                    std::thread::sleep(deadline - now);
-                }
-                waker.wake();
-            }));
-        }
-        Poll::Pending
-    }
-}
+#[cfg(all(test, not(loom)))]
+mod tests;

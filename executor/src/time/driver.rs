@@ -1,0 +1,481 @@
+//! The time driver: per-worker wheels, the lock-free next-deadline hint, and the thread-local
+//! binding that decides which wheel a new timer goes to.
+//!
+//! # Design
+//!
+//! A [`TimeDriver`] owns N [`WheelShared`]s (one per worker). Each is a [`Wheel`] behind its own
+//! `Mutex` plus `next_ns`, the wheel's earliest expiration in nanoseconds since the driver's base
+//! `Instant` (`u64::MAX`: none), so a worker about to park reads the driver's next deadline with N
+//! atomic loads and no lock.
+//!
+//! ## Who touches what
+//! - **The wheel** (entries, lists, `elapsed`): only under its `Mutex`. Timers register on the
+//!   wheel bound to the current thread ([`enter`]) and are cancelled or reset from any thread by
+//!   locking the wheel they registered on (the key they hold is only valid there).
+//! - **`next_ns`**: written only with the wheel's lock held, so writers never race each other.
+//!   A registration lowers it when its deadline is earlier than the published value; `process`
+//!   (after firing) and `shutdown` replace it with the wheel's recomputed next expiration. A
+//!   cancelled timer leaves it stale-early: a parked thread then wakes once for nothing, which is
+//!   cheaper than recomputing on every cancel.
+//!
+//! ## The no-lost-wake-up protocol
+//! A registration that lowers `next_ns` calls the driver's `unpark` callback *after* storing it
+//! (and after unlocking). The parking side reads `next_deadline()` and parks with that timeout.
+//! The callback must behave like `Thread::unpark` — a token that makes the next (or current)
+//! park return, and that synchronizes-with the parker (Release on unpark, Acquire when park
+//! returns). Then either the parker's read sees the new minimum, or the unpark comes after that
+//! read and its token ends the park, after which the parker reads again and sees the store
+//! (it happens-before the unpark). That is why `next_ns` itself can be `Relaxed`: the ordering
+//! comes from the unpark token, and the value is only a hint for the park timeout — firing
+//! decisions are made under the wheel lock. The loom model at the bottom checks this.
+//!
+//! Unpark is called only when a registration lowers *its own wheel's* minimum (not the global
+//! one across wheels): comparing against other wheels would need a cross-wheel protocol to stay
+//! race-free, and an unneeded unpark costs one spurious wake-up.
+//!
+//! ## Firing
+//! [`TimeDriver::process`] `try_lock`s each wheel (one being processed or registered on by
+//! another thread is skipped: that thread, or the next `process`, handles it), advances it to
+//! `now`, and pops due wakers in batches of [`WAKE_BATCH`], waking each batch with the lock
+//! released so a waker that cancels or registers a timer cannot deadlock.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::wheel::{self, InsertError, ResetOutcome, Wheel};
+use crate::loom::{AtomicU64, Mutex, MutexGuard, Ordering};
+
+/// Wakers popped per lock hold when firing.
+const WAKE_BATCH: usize = 32;
+
+/// `next_ns` value meaning "no timer waiting".
+const NONE: u64 = u64::MAX;
+
+/// The callback a driver calls when a registration makes a wheel's earliest deadline earlier.
+pub(crate) type Unpark = Arc<dyn Fn() + Send + Sync>;
+
+/// A runtime's timers: one wheel per worker. See the module documentation.
+pub(crate) struct TimeDriver {
+    wheels: Box<[Arc<WheelShared>]>,
+    base: Instant,
+}
+
+impl std::fmt::Debug for TimeDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimeDriver")
+            .field("wheels", &self.wheels.len())
+            .field("base", &self.base)
+            .finish()
+    }
+}
+
+impl TimeDriver {
+    /// A driver with `num_wheels` wheels (one per worker) whose registrations call `unpark` when
+    /// they make a wheel's earliest deadline earlier.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `num_wheels` is zero.
+    pub(crate) fn new(num_wheels: usize, unpark: Unpark) -> TimeDriver {
+        assert!(num_wheels > 0, "a time driver needs at least one wheel");
+        let base = Instant::now();
+        let wheels = (0..num_wheels)
+            .map(|_| {
+                Arc::new(WheelShared {
+                    wheel: Mutex::new(Wheel::new()),
+                    next_ns: AtomicU64::new(NONE),
+                    base,
+                    unpark: unpark.clone(),
+                })
+            })
+            .collect();
+        TimeDriver { wheels, base }
+    }
+
+    /// Earliest deadline over all wheels, read lock-free; `None` when no timer is waiting. May be
+    /// earlier than any live timer (after cancellations or for timers still to cascade); never
+    /// later than one, except for a registration whose `unpark` is on its way.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let ns = self
+            .wheels
+            .iter()
+            .map(|w| w.next_ns.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(NONE);
+        (ns != NONE).then(|| ns_to_instant(self.base, ns))
+    }
+
+    /// Fires every timer due by `now` in every wheel, skipping a wheel another thread holds.
+    /// Returns how many fired.
+    pub(crate) fn process(&self, now: Instant) -> usize {
+        self.wheels.iter().map(|w| w.process(now)).sum()
+    }
+
+    /// Wakes every pending timer; later registrations on this driver complete at once (a `Sleep`
+    /// then returns `Ready` early, an `after_func` is dropped without running).
+    // Called by the scheduler (runtime shutdown); unused until it lands.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn shutdown(&self) {
+        for wheel in self.wheels.iter() {
+            wheel.shutdown();
+        }
+    }
+
+    /// The wheel with index `index`.
+    pub(crate) fn wheel(&self, index: usize) -> &Arc<WheelShared> {
+        &self.wheels[index]
+    }
+
+    /// Timer entries currently allocated across all wheels (locks each wheel).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn live_timers(&self) -> usize {
+        self.wheels.iter().map(|w| w.lock().len()).sum()
+    }
+}
+
+/// One wheel and its published next deadline. Timer futures hold an `Arc` to the wheel they
+/// registered on.
+pub(crate) struct WheelShared {
+    wheel: Mutex<Wheel>,
+    /// Earliest expiration, ns since `base`, or `NONE`. Written only under `wheel`'s lock.
+    next_ns: AtomicU64,
+    base: Instant,
+    unpark: Unpark,
+}
+
+impl std::fmt::Debug for WheelShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WheelShared")
+            .field("next_ns", &self.next_ns.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl WheelShared {
+    fn lock(&self) -> MutexGuard<'_, Wheel> {
+        // A panic while holding the lock leaves the wheel consistent (every mutation completes
+        // before anything that can panic), so poisoning is ignored.
+        self.wheel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The deadline's tick, rounded up.
+    fn tick_for(&self, deadline: Instant) -> u64 {
+        wheel::ns_to_tick_ceil(instant_to_ns(self.base, deadline))
+    }
+
+    /// Registers a timer due at `deadline` that wakes `waker`.
+    pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> Result<u32, InsertError> {
+        self.register_with(deadline, |_| waker.clone())
+    }
+
+    /// Registers a timer due at `deadline`; `make_waker` is called (with the lock held) with the
+    /// key the timer will have, only if the registration succeeds.
+    pub(crate) fn register_with(
+        &self,
+        deadline: Instant,
+        make_waker: impl FnOnce(u32) -> Waker,
+    ) -> Result<u32, InsertError> {
+        let tick = self.tick_for(deadline);
+        let mut wheel = self.lock();
+        wheel.check_insert(tick)?;
+        let waker = make_waker(wheel.vacant_key());
+        let key = wheel.insert(tick, waker)?;
+        let lowered = self.lower_next(&wheel, tick);
+        drop(wheel);
+        if lowered {
+            (self.unpark)();
+        }
+        Ok(key)
+    }
+
+    /// Publishes `tick` as the next deadline if it is earlier than the published one. Taking
+    /// the locked wheel proves the caller holds the lock, which makes load-then-store race-free.
+    fn lower_next(&self, _locked: &Wheel, tick: u64) -> bool {
+        let ns = tick.saturating_mul(wheel::TICK_NS);
+        // Relaxed: only written under the wheel lock; readers rely on the unpark token for
+        // ordering (see "The no-lost-wake-up protocol").
+        if ns < self.next_ns.load(Ordering::Relaxed) {
+            self.next_ns.store(ns, Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Recomputes and publishes the wheel's next expiration (the caller holds the lock).
+    fn publish_next(&self, wheel: &Wheel) {
+        let ns = wheel
+            .next_expiration()
+            .map_or(NONE, |t| t.saturating_mul(wheel::TICK_NS).min(NONE - 1));
+        // Relaxed: see `lower_next`.
+        self.next_ns.store(ns, Ordering::Relaxed);
+    }
+
+    /// Frees `key`'s entry, cancelling it if it had not fired. Returns whether it had not.
+    pub(crate) fn deregister(&self, key: u32) -> bool {
+        self.lock().remove(key)
+    }
+
+    /// Polls registered timer `key`: `Ready` (and the entry freed) if it fired (or was expired
+    /// by shutdown or a reset), or if it is still waiting but `deadline` has passed by the clock
+    /// (the driver has not got to it yet); otherwise stores `waker` and returns `Pending`. The
+    /// clock is read only in that last, spurious-poll case: the common poll after a wake-up
+    /// costs one uncontended lock and no clock read.
+    pub(crate) fn poll_registered(&self, key: u32, deadline: Instant, waker: &Waker) -> Poll<()> {
+        let mut wheel = self.lock();
+        if wheel.is_linked(key) && Instant::now() < deadline {
+            wheel.set_waker(key, waker);
+            Poll::Pending
+        } else {
+            wheel.remove(key);
+            Poll::Ready(())
+        }
+    }
+
+    /// Moves registered timer `key` to `deadline`. If that has already passed (by the clock, or
+    /// by the wheel) the timer's waker is woken so its owner polls and sees the expiry.
+    pub(crate) fn reset(&self, key: u32, deadline: Instant) {
+        let tick = self.tick_for(deadline);
+        let passed = deadline <= Instant::now();
+        let mut wheel = self.lock();
+        let outcome = if passed {
+            ResetOutcome::Fire(wheel.expire(key, tick))
+        } else {
+            wheel.reset(key, tick)
+        };
+        match outcome {
+            ResetOutcome::Rescheduled => {
+                let lowered = self.lower_next(&wheel, tick);
+                drop(wheel);
+                if lowered {
+                    (self.unpark)();
+                }
+            }
+            ResetOutcome::Fire(waker) => {
+                drop(wheel);
+                if let Some(w) = waker {
+                    w.wake();
+                }
+            }
+        }
+    }
+
+    /// Whether the driver owning this wheel was shut down.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.lock().is_shutdown()
+    }
+
+    /// Fires the timers due by `now`; returns how many. Skips the wheel (returns 0) if another
+    /// thread holds its lock.
+    fn process(&self, now: Instant) -> usize {
+        let Ok(mut wheel) = self.wheel.try_lock() else {
+            return 0;
+        };
+        wheel.advance(wheel::ns_to_tick_floor(instant_to_ns(self.base, now)));
+        self.drain(wheel)
+    }
+
+    /// Wakes everything on the pending list in batches, then publishes the next expiration.
+    fn drain<'a>(&'a self, mut wheel: MutexGuard<'a, Wheel>) -> usize {
+        let mut fired = 0;
+        loop {
+            let mut batch: [Option<Waker>; WAKE_BATCH] = Default::default();
+            let mut n = 0;
+            while n < WAKE_BATCH {
+                match wheel.pop_pending() {
+                    Some(w) => {
+                        batch[n] = Some(w);
+                        n += 1;
+                    }
+                    None => break,
+                }
+            }
+            if n < WAKE_BATCH {
+                self.publish_next(&wheel);
+            }
+            drop(wheel);
+            for w in batch.iter_mut().take(n) {
+                if let Some(w) = w.take() {
+                    w.wake();
+                }
+            }
+            fired += n;
+            if n < WAKE_BATCH {
+                return fired;
+            }
+            wheel = self.lock();
+        }
+    }
+
+    #[cfg_attr(not(test), allow(dead_code))]
+    fn shutdown(&self) {
+        let mut wheel = self.lock();
+        wheel.shutdown();
+        let fired = self.drain(wheel);
+        tracing::debug!(fired, "time driver wheel shut down");
+    }
+}
+
+/// Nanoseconds from `base` to `t`, saturating (0 for instants before `base`).
+pub(crate) fn instant_to_ns(base: Instant, t: Instant) -> u64 {
+    u64::try_from(t.saturating_duration_since(base).as_nanos()).unwrap_or(NONE - 1)
+}
+
+fn ns_to_instant(base: Instant, ns: u64) -> Instant {
+    base.checked_add(Duration::from_nanos(ns))
+        .unwrap_or_else(super::far_future)
+}
+
+thread_local! {
+    /// The wheel timers created on this thread register on, if the thread is bound to a runtime.
+    static CURRENT: RefCell<Option<Arc<WheelShared>>> = const { RefCell::new(None) };
+}
+
+/// Binds the current thread to wheel `wheel` of `driver` until the guard is dropped: timers first
+/// polled on this thread register there (and `after_func` spawns its function as a task). A
+/// worker calls this when it starts; `block_on` threads bind to wheel 0.
+///
+/// # Panics
+///
+/// Panics if `wheel` is out of range.
+// Called by the scheduler (worker start, block_on); unused until it lands.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn enter(driver: Arc<TimeDriver>, wheel: usize) -> EnterGuard {
+    let shared = driver.wheel(wheel).clone();
+    let prev = CURRENT.with(|c| c.replace(Some(shared)));
+    EnterGuard {
+        prev,
+        _not_send: PhantomData,
+    }
+}
+
+/// Restores the thread's previous timer binding when dropped. Returned by [`enter`].
+#[must_use = "the binding ends when the guard is dropped"]
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) struct EnterGuard {
+    prev: Option<Arc<WheelShared>>,
+    /// The guard restores a thread-local: it must be dropped on the thread that created it.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for EnterGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        // `try_with`: the guard may be dropped during thread-local destruction.
+        let _ = CURRENT.try_with(|c| c.replace(prev));
+    }
+}
+
+/// Whether the current thread is bound to a runtime's driver (by [`enter`]).
+pub(crate) fn is_bound() -> bool {
+    CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
+}
+
+/// The wheel a timer created on this thread registers on: the bound one, else the fallback
+/// driver's (starting it on first use).
+pub(crate) fn current_wheel() -> Arc<WheelShared> {
+    CURRENT
+        .try_with(|c| c.borrow().clone())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| super::fallback::driver().wheel(0).clone())
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::{Condvar, thread};
+
+    /// A sticky wake-up token with `Thread::park`/`unpark` semantics, built from loom's
+    /// `Mutex` and `Condvar` (loom's own park token interferes with `JoinHandle::join`).
+    #[derive(Default)]
+    struct Token {
+        set: Mutex<bool>,
+        cv: Condvar,
+    }
+
+    impl Token {
+        fn unpark(&self) {
+            *self.set.lock().unwrap() = true;
+            self.cv.notify_one();
+        }
+
+        fn park(&self) {
+            let mut set = self.set.lock().unwrap();
+            while !*set {
+                set = self.cv.wait(set).unwrap();
+            }
+            *set = false;
+        }
+    }
+
+    fn driver(wheels: usize) -> (Arc<TimeDriver>, Arc<Token>) {
+        let token = Arc::new(Token::default());
+        let t = token.clone();
+        (
+            Arc::new(TimeDriver::new(wheels, Arc::new(move || t.unpark()))),
+            token,
+        )
+    }
+
+    /// A registration racing with a parker that reads the next deadline: the parker either sees
+    /// the deadline or is unparked and then sees it.
+    #[test]
+    fn registration_is_never_missed_by_a_parker() {
+        loom::model(|| {
+            let (driver, token) = driver(1);
+            let d = driver.clone();
+            let registrant = thread::spawn(move || {
+                let deadline = Instant::now() + Duration::from_secs(60);
+                d.wheel(0).register(deadline, Waker::noop()).unwrap()
+            });
+            if driver.next_deadline().is_none() {
+                token.park();
+            }
+            assert!(
+                driver.next_deadline().is_some(),
+                "parker missed the registration"
+            );
+            let key = registrant.join().unwrap();
+            assert!(driver.wheel(0).deregister(key));
+        });
+    }
+
+    /// Two registrations on two wheels racing with a parker that waits for the earlier one: it
+    /// is never left parked while the earlier deadline is published.
+    #[test]
+    fn earliest_of_two_wheels_is_published() {
+        loom::model(|| {
+            let (driver, token) = driver(2);
+            let base = Instant::now();
+            let spawn = |i: usize, secs: u64| {
+                let d = driver.clone();
+                thread::spawn(move || {
+                    d.wheel(i)
+                        .register(base + Duration::from_secs(secs), Waker::noop())
+                        .unwrap()
+                })
+            };
+            let a = spawn(0, 100);
+            let b = spawn(1, 50);
+            while driver
+                .next_deadline()
+                .is_none_or(|t| t > base + Duration::from_secs(51))
+            {
+                token.park();
+            }
+            let (ka, kb) = (a.join().unwrap(), b.join().unwrap());
+            assert!(driver.wheel(0).deregister(ka));
+            assert!(driver.wheel(1).deregister(kb));
+        });
+    }
+}
