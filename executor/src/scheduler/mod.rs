@@ -34,6 +34,9 @@ pub(crate) mod park;
 pub(crate) mod queue;
 pub(crate) mod worker;
 
+#[cfg(all(test, loom))]
+mod loom_park;
+
 use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;

@@ -180,3 +180,6 @@ impl Future for YieldNow {
         Poll::Pending
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_models;
