@@ -1,0 +1,199 @@
+//! The cancellation tree behind [`Context`](super::Context).
+//!
+//! # Design
+//!
+//! Every cancellable context owns a [`Scope`]; contexts that only add a value share their
+//! parent's scope, and `background()`/`without_cancel()` have none. A scope records its
+//! parent as a `Weak` plus its key in the parent's `children` slab, and the parent records the
+//! child as a `Weak`: the tree never keeps a child alive. When the last `Arc` of a scope goes
+//! (every clone of its contexts, its cancel handle, its `Done` futures), `Drop` removes its
+//! slot from the parent. So a context whose cancel function is never called leaks nothing;
+//! Go's keeps its child registered until the parent ends.
+//!
+//! **Cancel** is iterative: cancelling one scope (under its own lock) sets `err`/`cause`,
+//! publishes `done`, and takes its children, waiters and after-funcs out; then, with no lock
+//! held, it wakes the waiters, starts the after-funcs and pushes the live children on an
+//! explicit stack; the loop pops and cancels each the same way. Each scope is visited once: a
+//! tree of a million contexts, however deep, is cancelled in linear time with constant stack.
+//! Children inherit the parent's `err` and cause, as in Go.
+//!
+//! **Invariants.** `done` is set (Release) only under the lock, after `err`; once set it is
+//! never cleared. A cancelled scope's `children` is empty forever (new children of a
+//! cancelled parent are born cancelled and never registered), so a stale key can never hit a
+//! reused slot; removal still checks that the slot points at the scope being removed.
+//!
+//! **Lock order.** At most one scope lock is held at a time: creating a child locks only the
+//! parent, removing a child locks only the parent, cancelling locks one scope at a time.
+//! Wakers and after-funcs run with no lock held; `Arc`s that might be the last are dropped
+//! with no lock held.
+//!
+//! Rejected: recursion (Go's `cancel` calls each child's `cancel`: a deep chain overflows a
+//! Rust stack); strong child references (Go's map: leaks until the parent is cancelled).
+
+#![deny(unsafe_code)]
+
+use std::sync::{Arc, Weak};
+use std::task::Waker;
+
+use slab::Slab;
+
+use super::{Cause, Context, Error};
+use crate::loom::{AtomicBool, Mutex, MutexGuard, Ordering};
+use crate::waitlist::WaitList;
+use gmp_executor::time::Instant;
+
+pub(super) type AfterEntry = (Context, Box<dyn FnOnce() + Send + 'static>);
+
+#[derive(Default)]
+pub(super) struct State {
+    pub(super) err: Option<Error>,
+    pub(super) cause: Option<Cause>,
+    children: Slab<Weak<Scope>>,
+    pub(super) waiters: WaitList<Option<Waker>>,
+    pub(super) after: Slab<AfterEntry>,
+}
+
+pub(super) struct Scope {
+    /// Set once, under `state`'s lock, after `err`. Release: pairs with the Acquire loads in
+    /// `is_done`, so a reader that sees `true` also sees `err` and `cause`.
+    done: AtomicBool,
+    state: Mutex<State>,
+    /// Registration in the parent's `children`.
+    parent: Option<(Weak<Scope>, usize)>,
+    /// Effective deadline (never later than an ancestor's).
+    pub(super) deadline: Option<Instant>,
+}
+
+impl Scope {
+    /// A new scope under `parent` (if any): born cancelled if the parent is.
+    pub(super) fn new(parent: Option<&Arc<Scope>>, deadline: Option<Instant>) -> Arc<Scope> {
+        let deadline = match (deadline, parent.and_then(|p| p.deadline)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(parent) = parent else {
+            return Arc::new(Scope {
+                done: AtomicBool::new(false),
+                state: Mutex::new(State::default()),
+                parent: None,
+                deadline,
+            });
+        };
+        let mut ps = parent.lock();
+        if let Some(err) = ps.err {
+            let state = State {
+                err: Some(err),
+                cause: ps.cause.clone(),
+                ..State::default()
+            };
+            return Arc::new(Scope {
+                done: AtomicBool::new(true),
+                state: Mutex::new(state),
+                parent: None,
+                deadline,
+            });
+        }
+        let entry = ps.children.vacant_entry();
+        let child = Arc::new(Scope {
+            done: AtomicBool::new(false),
+            state: Mutex::new(State::default()),
+            parent: Some((Arc::downgrade(parent), entry.key())),
+            deadline,
+        });
+        entry.insert(Arc::downgrade(&child));
+        child
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the scope has been cancelled (cheap: one Acquire load).
+    pub(super) fn is_done(&self) -> bool {
+        // Acquire: pairs with the Release store in `cancel_one`.
+        self.done.load(Ordering::Acquire)
+    }
+
+    /// Cancels this scope and every descendant. Returns `false` if it was already cancelled.
+    pub(super) fn cancel(self: &Arc<Self>, err: Error, cause: Option<Cause>) -> bool {
+        let mut stack = Vec::new();
+        if !self.cancel_one(err, &cause, &mut stack) {
+            return false;
+        }
+        self.unregister();
+        while let Some(child) = stack.pop() {
+            child.cancel_one(err, &cause, &mut stack);
+            // `child` may be the last reference: dropped here, with no lock held.
+        }
+        true
+    }
+
+    /// Cancels this scope alone; pushes its live children on `stack`.
+    fn cancel_one(&self, err: Error, cause: &Option<Cause>, stack: &mut Vec<Arc<Scope>>) -> bool {
+        let (children, after) = {
+            let mut st = self.lock();
+            if st.err.is_some() {
+                return false;
+            }
+            st.err = Some(err);
+            st.cause = cause.clone();
+            // Release: see `done`.
+            self.done.store(true, Ordering::Release);
+            let mut wakers = Vec::new();
+            st.waiters.drain_linked(|w| wakers.extend(w.take()));
+            let children = std::mem::take(&mut st.children);
+            let after = std::mem::take(&mut st.after);
+            drop(st);
+            for w in wakers {
+                w.wake();
+            }
+            (children, after)
+        };
+        stack.extend(children.into_iter().filter_map(|(_, w)| w.upgrade()));
+        for (_, (keepalive, f)) in after {
+            super::run_after_func(f);
+            drop(keepalive);
+        }
+        true
+    }
+
+    /// Removes this scope's slot from its parent (if it is still there).
+    fn unregister(&self) {
+        let Some((parent, key)) = &self.parent else {
+            return;
+        };
+        let Some(parent) = parent.upgrade() else {
+            return;
+        };
+        {
+            let mut ps = parent.lock();
+            if ps
+                .children
+                .get(*key)
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), self))
+            {
+                ps.children.remove(*key);
+            }
+        }
+        drop(parent);
+    }
+
+    #[cfg(test)]
+    pub(super) fn child_count(&self) -> usize {
+        self.lock().children.len()
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        self.unregister();
+        // Deadline timers hold only a `Weak`: wake them so they exit now.
+        let mut wakers = Vec::new();
+        self.lock()
+            .waiters
+            .drain_linked(|w| wakers.extend(w.take()));
+        for w in wakers {
+            w.wake();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! errgroup: first error, derived context, limits, panics.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use gmp_sync::context::{Context, Error};
+use gmp_sync::errgroup::Group;
+
+stamp! {
+    /// The first error wins, cancels the context, and the others see it.
+    async fn first_error_cancels_context(sp) {
+        let (g, ctx) = Group::with_context(&Context::background());
+        for i in 0..20u32 {
+            let ctx = ctx.clone();
+            g.go_with(sp, async move {
+                if i == 7 {
+                    return Err(format!("member {i} failed"));
+                }
+                ctx.done().await; // the others run until cancelled
+                Err("cancelled".to_string())
+            })
+            .await
+            .unwrap();
+        }
+        assert_eq!(g.wait().await, Err("member 7 failed".to_string()));
+        assert_eq!(ctx.err(), Some(Error::Canceled));
+    }
+}
+
+stamp! {
+    /// Go's processAll with SetLimit(10): never more than 10 members in flight.
+    async fn limit_bounds_members_in_flight(sp) {
+        let g = Group::<()>::new();
+        g.set_limit(10);
+        let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        for _ in 0..200 {
+            let (now, max) = (now.clone(), max.clone());
+            g.go_with(sp, async move {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(n, Ordering::SeqCst);
+                gmp_executor::time::sleep(Duration::from_micros(100)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        }
+        g.wait().await.unwrap();
+        let max = max.load(Ordering::SeqCst);
+        assert!((1..=10).contains(&max), "max in flight {max}");
+    }
+}
+
+stamp! {
+    /// wait() cancels the derived context even when everything succeeded (as Go's does).
+    async fn wait_cancels_context(sp) {
+        let (g, ctx) = Group::<()>::with_context(&Context::background());
+        g.go_with(sp, async { Ok(()) }).await.unwrap();
+        assert!(g.wait().await.is_ok());
+        assert_eq!(ctx.err(), Some(Error::Canceled));
+    }
+}
+
+stamp! {
+    /// try_go fails at the limit and succeeds once a slot frees up.
+    async fn try_go_at_limit(sp) {
+        let g = Group::<()>::new();
+        g.set_limit(1);
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        assert!(g.try_go_with(sp, async move {
+            let _ = rx.await;
+            Ok(())
+        }));
+        assert!(!g.try_go_with(sp, async { Ok(()) }));
+        tx.send(()).unwrap();
+        g.wait().await.unwrap();
+        assert!(g.try_go_with(sp, async { Ok(()) }));
+        g.wait().await.unwrap();
+    }
+}
+
+stamp! {
+    /// A member's panic resurfaces from wait() (Go would crash the process).
+    async fn panic_resurfaces_from_wait(sp) {
+        let (g, ctx) = Group::<()>::with_context(&Context::background());
+        g.go_with(sp, async { panic!("member exploded") }).await.unwrap();
+        let c2 = ctx.clone();
+        g.go_with(sp, async move { c2.done().await; Ok(()) }).await.unwrap();
+        let r = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(g.wait())).await;
+        let payload = r.unwrap_err();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"member exploded"));
+        assert!(ctx.is_done());
+    }
+}
+
+#[test]
+fn set_limit_while_active_panics() {
+    common::with_futures(|sp| {
+        futures::executor::block_on(async {
+            let g = Group::<()>::new();
+            let (tx, rx) = futures::channel::oneshot::channel::<()>();
+            g.go_with(sp, async move {
+                let _ = rx.await;
+                Ok(())
+            })
+            .await
+            .unwrap();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.set_limit(2)));
+            assert!(r.is_err());
+            tx.send(()).unwrap();
+            g.wait().await.unwrap();
+            g.set_limit(2);
+        })
+    });
+}
+
+#[test]
+#[ignore = "needs scheduler"]
+fn gmp_go_and_try_go() {
+    common::with_gmp(|_, rt| {
+        rt.block_on(async {
+            let (g, ctx) = Group::with_context(&Context::background());
+            g.set_limit(10);
+            for i in 0..1000u32 {
+                let ctx = ctx.clone();
+                g.go(async move {
+                    if i == 500 {
+                        Err(i)
+                    } else {
+                        let _ = ctx.is_done();
+                        Ok(())
+                    }
+                })
+                .await;
+            }
+            assert_eq!(g.wait().await, Err(500));
+            let g2 = Group::<()>::new();
+            assert!(g2.try_go(async { Ok(()) }));
+            g2.wait().await.unwrap();
+        })
+    });
+}
