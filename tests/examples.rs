@@ -24,7 +24,7 @@ fn run<F: std::future::Future>(f: F) -> F::Output {
 }
 
 #[test]
-#[ignore = "needs scheduler"]
+
 fn sync_waitgroup_output() {
     let lines = run(sync_waitgroup::run());
     assert_eq!(lines.len(), 6);
@@ -40,7 +40,7 @@ fn sync_waitgroup_output() {
 }
 
 #[test]
-#[ignore = "needs scheduler"]
+
 fn context_timeout_worker_output() {
     let lines = run(context_timeout_worker::run());
     let ticks = lines.iter().filter(|l| *l == "worker: tick").count();
@@ -63,7 +63,7 @@ fn context_timeout_worker_output() {
 }
 
 #[test]
-#[ignore = "needs scheduler"]
+
 fn errgroup_process_all_output() {
     let lines = run(errgroup_process_all::run());
     assert!(
@@ -87,7 +87,7 @@ fn errgroup_process_all_output() {
 }
 
 #[test]
-#[ignore = "needs scheduler"]
+
 fn errgroup_db_fanout_output() {
     let lines = run(errgroup_db_fanout::run());
     assert!(
@@ -101,7 +101,7 @@ fn errgroup_db_fanout_output() {
 }
 
 #[test]
-#[ignore = "needs scheduler"]
+
 fn graceful_stop_output() {
     let lines = run(graceful_stop::run());
     assert_eq!(
@@ -114,7 +114,7 @@ fn graceful_stop_output() {
 }
 
 #[test]
-#[ignore = "needs scheduler"]
+
 fn context_leak_output() {
     let lines = run(context_leak::run());
     assert_eq!(

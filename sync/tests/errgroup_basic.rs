@@ -118,7 +118,7 @@ fn set_limit_while_active_panics() {
 }
 
 #[test]
-#[ignore = "needs scheduler"]
+
 fn gmp_go_and_try_go() {
     common::with_gmp(|_, rt| {
         rt.block_on(async {

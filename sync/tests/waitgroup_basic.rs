@@ -186,7 +186,7 @@ fn dropped_wait_is_cancel_safe_and_rearm_waits_for_next_zero() {
 
 /// Go 1.25's `wg.Go`: done even when the member panics.
 #[test]
-#[ignore = "needs scheduler"]
+
 fn gmp_go_counts_out_on_return_and_panic() {
     let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
     rt.block_on(async {

@@ -73,7 +73,6 @@ macro_rules! stamp {
             }
 
             #[test]
-            #[ignore = "needs scheduler"]
             fn gmp() {
                 $crate::common::with_gmp(|sp, rt| rt.block_on(body(sp)))
             }
