@@ -148,7 +148,7 @@ per_config! {
     };
     join_handle_outlives_runtime => |n| {
         let rt = rt(n);
-        let h = rt.block_on(async { gmp_executor::spawn(std::future::pending::<u8>()) });
+        let h = rt.spawn(std::future::pending::<u8>());
         drop(rt);
         assert!(h.is_finished());
         assert!(futures::executor::block_on(h).unwrap_err().is_cancelled());
@@ -235,7 +235,7 @@ per_config! {
 #[test]
 #[should_panic(expected = "outside a gmp runtime")]
 fn spawn_outside_runtime_panics_with_advice() {
-    let _ = gmp_executor::spawn(async {});
+    gmp_executor::spawn(async {}).detach();
 }
 
 #[test]

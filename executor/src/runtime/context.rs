@@ -37,12 +37,11 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Shared>>) -> R) -> R {
 #[inline]
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
     let worker = WORKER.with(|w| w.get());
+    if worker.is_null() {
+        return f(None);
+    }
     // SAFETY: see `with_current`.
-    f(if worker.is_null() {
-        None
-    } else {
-        Some(unsafe { &*worker })
-    })
+    f(Some(unsafe { &*worker }))
 }
 
 /// Whether this thread is already running a runtime (a worker, or inside `block_on`).

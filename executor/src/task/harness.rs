@@ -85,6 +85,7 @@ where
             // SAFETY: we hold RUNNING, which grants exclusive access to the stage; the future
             // never moves out of the allocation (it is pinned there until dropped).
             let fut = match unsafe { &mut *stage } {
+                // SAFETY: as above: the future stays in place until the stage is replaced.
                 Stage::Running(fut) => unsafe { std::pin::Pin::new_unchecked(fut) },
                 _ => unreachable!("polled a task whose future is gone"),
             };
