@@ -1,0 +1,222 @@
+//! The harness's parent side: parse options, check gmp and Go, run every (workload, peer)
+//! measurement in a child process, print the reports.
+
+pub(crate) mod child;
+mod go;
+pub(crate) mod record;
+mod report;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use gmp_bench::rt::{Peer, WORKERS};
+use gmp_bench::workloads::{Scale, WORKLOADS, Workload};
+
+use report::{Cell, Machine, Results};
+
+const USAGE: &str = "\
+usage: gmp-bench [--quick] [--only <workload>[,<workload>...]] [--no-go] [--records]
+                 [--reps <n>] [--timeout <secs>] [--list]
+  --quick      small sizes (seconds); what the smoke test runs
+  --only       run only these workloads (repeatable); see --list
+  --no-go      skip the Go peer
+  --records    also print the raw machine-readable lines
+  --reps       measured repetitions of throughput workloads (default 5, quick 2)
+  --timeout    per-child limit in seconds (default 180, quick 60)";
+
+/// Command-line options of the parent.
+#[derive(Debug)]
+struct Options {
+    scale: Scale,
+    only: Vec<String>,
+    go: bool,
+    records: bool,
+    reps: Option<usize>,
+    timeout: Option<Duration>,
+}
+
+fn parse(args: &[String]) -> Result<Option<Options>, String> {
+    let mut o = Options { scale: Scale::Full, only: Vec::new(), go: true, records: false, reps: None, timeout: None };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().cloned().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--quick" => o.scale = Scale::Quick,
+            "--only" => o.only.extend(value()?.split(',').map(str::to_string)),
+            "--no-go" => o.go = false,
+            "--records" => o.records = true,
+            "--reps" => o.reps = Some(value()?.parse().map_err(|e| format!("--reps: {e}"))?),
+            "--timeout" => o.timeout = Some(Duration::from_secs(value()?.parse().map_err(|e| format!("--timeout: {e}"))?)),
+            "--list" => {
+                for w in WORKLOADS {
+                    println!("{:<14} {}", w.name, w.about);
+                }
+                return Ok(None);
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if let Some(bad) = o.only.iter().find(|n| !WORKLOADS.iter().any(|w| w.name == n.as_str())) {
+        return Err(format!("unknown workload {bad:?} (see --list)"));
+    }
+    Ok(Some(o))
+}
+
+/// Entry point of the parent.
+pub(crate) fn main(args: &[String]) -> ExitCode {
+    let o = match parse(args) {
+        Ok(Some(o)) => o,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("cannot find this executable to re-run it: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let timeout = o.timeout.unwrap_or(match o.scale {
+        Scale::Full => Duration::from_secs(180),
+        Scale::Quick => Duration::from_secs(60),
+    });
+
+    println!("# gmp-bench: gmp vs OS threads vs tokio vs async-executor vs Go");
+    println!();
+    println!(
+        "mode: {}; {WORKERS} workers per runtime, GOMAXPROCS={WORKERS}; machine: {} cores, {}",
+        if o.scale == Scale::Full { "full" } else { "quick" },
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model()
+    );
+
+    // gmp: one cheap probe decides whether its rows run; until the scheduler lands they are n/a.
+    let probe = child::spawn(&exe, &strs(&["--child", child::PROBE, "gmp", "0", "0", "1"]), &[], Duration::from_secs(30));
+    let gmp_ok = probe.record.is_some();
+    match &probe.error {
+        None => println!("gmp: scheduler available"),
+        Some(e) => println!("gmp: not available ({e}); gmp cells show n/a until the scheduler lands"),
+    }
+
+    let go = if o.go { Some(go::prepare()) } else { None };
+    match &go {
+        Some(Ok(g)) => println!("go: {} ({})", g.version, g.bin.display()),
+        Some(Err(e)) => println!("{e}"),
+        None => println!("go: skipped (--no-go)"),
+    }
+
+    let selected: Vec<&Workload> = WORKLOADS.iter().filter(|w| o.only.is_empty() || o.only.iter().any(|n| n == w.name)).collect();
+    let mut jobs: Vec<(&Workload, Peer)> = Vec::new();
+    for w in &selected {
+        for p in Peer::ALL {
+            let go_has = matches!(&go, Some(Ok(g)) if g.workloads.iter().any(|n| n == w.name));
+            if w.peers.contains(&p) || (p == Peer::Go && go_has) {
+                jobs.push((w, p));
+            }
+        }
+    }
+
+    let mut res = Results::default();
+    let mut raw = Vec::new();
+    let mut failures = Vec::new();
+    for (i, (w, peer)) in jobs.iter().enumerate() {
+        let (w, peer) = (*w, *peer);
+        let n = match peer {
+            Peer::Go => (w.size)(Peer::Tokio, o.scale),
+            p => (w.size)(p, o.scale),
+        };
+        let (warmup, mut reps) = w.reps(o.scale);
+        if let (Some(r), gmp_bench::workloads::Kind::Throughput { .. }) = (o.reps, w.kind) {
+            reps = r.max(1);
+        }
+        let key = (w.name.to_string(), peer);
+        if peer == Peer::Gmp && !gmp_ok {
+            eprintln!("[{:>2}/{}] {:<14} {:<15} n/a (gmp not available)", i + 1, jobs.len(), w.name, peer.name());
+            res.cells.insert(key, Cell::Skipped);
+            continue;
+        }
+        let nums = [n.to_string(), warmup.to_string(), reps.to_string()];
+        let out = match (peer, &go) {
+            (Peer::Go, Some(Ok(g))) => {
+                let args: Vec<String> = std::iter::once(w.name.to_string()).chain(nums).collect();
+                child::spawn(&g.bin, &args, &[("GOMAXPROCS", "2"), ("GOTOOLCHAIN", "local")], timeout)
+            }
+            _ => {
+                let mut args = strs(&["--child", w.name, peer.name()]);
+                args.extend(nums);
+                child::spawn(&exe, &args, &[], timeout)
+            }
+        };
+        let shown = match (&out.record, &out.error) {
+            (Some(r), _) => format!("{:.1} {}", r.primary().unwrap_or(f64::NAN), w.unit()),
+            (None, Some(e)) => format!("FAILED: {e}"),
+            (None, None) => "FAILED".into(),
+        };
+        eprintln!("[{:>2}/{}] {:<14} {:<15} n={:<8} {shown}  ({:.1} s)", i + 1, jobs.len(), w.name, peer.name(), n, out.elapsed.as_secs_f64());
+        match (out.record, out.error) {
+            (Some(r), _) => {
+                raw.push(r.clone());
+                res.cells.insert(key, Cell::Measured(r));
+            }
+            (None, e) => {
+                let e = e.unwrap_or_else(|| "failed".into());
+                failures.push(format!("{}/{}: {e}", w.name, peer));
+                res.cells.insert(key, Cell::Failed);
+            }
+        }
+    }
+
+    report::print_all(&res, &Machine { thread_limit: thread_limit() });
+    if !failures.is_empty() {
+        println!("\n## Failures\n");
+        for f in &failures {
+            println!("- {f}");
+        }
+    }
+    if o.records {
+        println!("\n## Records\n");
+        for r in &raw {
+            let metrics: Vec<String> = r.metrics.iter().map(|(k, v)| format!("{k}={v:.3}")).collect();
+            println!("{} workload={} peer={} n={} {}", record::PREFIX, r.workload, r.peer, r.n, metrics.join(" "));
+        }
+    }
+    println!("\ntotal time: {:.1} s", started.elapsed().as_secs_f64());
+    if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())))
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The most threads this process could start, and which limit binds: `kernel.threads-max`,
+/// `kernel.pid_max`, `vm.max_map_count / 2` (a stack and its guard page per thread) and the
+/// soft `RLIMIT_NPROC`.
+fn thread_limit() -> Option<(u64, String)> {
+    let read = |p: &str| std::fs::read_to_string(p).ok().and_then(|s| s.trim().parse::<u64>().ok());
+    let nproc = std::fs::read_to_string("/proc/self/limits").ok().and_then(|s| {
+        s.lines().find(|l| l.starts_with("Max processes")).and_then(|l| l.split_whitespace().nth(2)).and_then(|v| v.parse::<u64>().ok())
+    });
+    let limits = [
+        (read("/proc/sys/kernel/threads-max"), "kernel.threads-max".to_string()),
+        (read("/proc/sys/kernel/pid_max"), "kernel.pid_max".to_string()),
+        (read("/proc/sys/vm/max_map_count").map(|m| m / 2), "vm.max_map_count/2".to_string()),
+        (nproc, "ulimit -u".to_string()),
+    ];
+    limits.into_iter().filter_map(|(v, why)| v.map(|v| (v, why))).min_by_key(|(v, _)| *v)
+}
+
