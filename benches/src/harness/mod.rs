@@ -36,17 +36,32 @@ struct Options {
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
-    let mut o = Options { scale: Scale::Full, only: Vec::new(), go: true, records: false, reps: None, timeout: None };
+    let mut o = Options {
+        scale: Scale::Full,
+        only: Vec::new(),
+        go: true,
+        records: false,
+        reps: None,
+        timeout: None,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{a} needs a value"));
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{a} needs a value"))
+        };
         match a.as_str() {
             "--quick" => o.scale = Scale::Quick,
             "--only" => o.only.extend(value()?.split(',').map(str::to_string)),
             "--no-go" => o.go = false,
             "--records" => o.records = true,
             "--reps" => o.reps = Some(value()?.parse().map_err(|e| format!("--reps: {e}"))?),
-            "--timeout" => o.timeout = Some(Duration::from_secs(value()?.parse().map_err(|e| format!("--timeout: {e}"))?)),
+            "--timeout" => {
+                o.timeout = Some(Duration::from_secs(
+                    value()?.parse().map_err(|e| format!("--timeout: {e}"))?,
+                ))
+            }
             "--list" => {
                 for w in WORKLOADS {
                     println!("{:<14} {}", w.name, w.about);
@@ -60,7 +75,11 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    if let Some(bad) = o.only.iter().find(|n| !WORKLOADS.iter().any(|w| w.name == n.as_str())) {
+    if let Some(bad) = o
+        .only
+        .iter()
+        .find(|n| !WORKLOADS.iter().any(|w| w.name == n.as_str()))
+    {
         return Err(format!("unknown workload {bad:?} (see --list)"));
     }
     Ok(Some(o))
@@ -93,17 +112,28 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
     println!();
     println!(
         "mode: {}; {WORKERS} workers per runtime, GOMAXPROCS={WORKERS}; machine: {} cores, {}",
-        if o.scale == Scale::Full { "full" } else { "quick" },
+        if o.scale == Scale::Full {
+            "full"
+        } else {
+            "quick"
+        },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         cpu_model()
     );
 
     // gmp: one cheap probe decides whether its rows run; until the scheduler lands they are n/a.
-    let probe = child::spawn(&exe, &strs(&["--child", child::PROBE, "gmp", "0", "0", "1"]), &[], Duration::from_secs(30));
+    let probe = child::spawn(
+        &exe,
+        &strs(&["--child", child::PROBE, "gmp", "0", "0", "1"]),
+        &[],
+        Duration::from_secs(30),
+    );
     let gmp_ok = probe.record.is_some();
     match &probe.error {
         None => println!("gmp: scheduler available"),
-        Some(e) => println!("gmp: not available ({e}); gmp cells show n/a until the scheduler lands"),
+        Some(e) => {
+            println!("gmp: not available ({e}); gmp cells show n/a until the scheduler lands")
+        }
     }
 
     let go = if o.go { Some(go::prepare()) } else { None };
@@ -113,7 +143,10 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         None => println!("go: skipped (--no-go)"),
     }
 
-    let selected: Vec<&Workload> = WORKLOADS.iter().filter(|w| o.only.is_empty() || o.only.iter().any(|n| n == w.name)).collect();
+    let selected: Vec<&Workload> = WORKLOADS
+        .iter()
+        .filter(|w| o.only.is_empty() || o.only.iter().any(|n| n == w.name))
+        .collect();
     let mut jobs: Vec<(&Workload, Peer)> = Vec::new();
     for w in &selected {
         for p in Peer::ALL {
@@ -139,7 +172,13 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         }
         let key = (w.name.to_string(), peer);
         if peer == Peer::Gmp && !gmp_ok {
-            eprintln!("[{:>2}/{}] {:<14} {:<15} n/a (gmp not available)", i + 1, jobs.len(), w.name, peer.name());
+            eprintln!(
+                "[{:>2}/{}] {:<14} {:<15} n/a (gmp not available)",
+                i + 1,
+                jobs.len(),
+                w.name,
+                peer.name()
+            );
             res.cells.insert(key, Cell::Skipped);
             continue;
         }
@@ -147,7 +186,12 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         let out = match (peer, &go) {
             (Peer::Go, Some(Ok(g))) => {
                 let args: Vec<String> = std::iter::once(w.name.to_string()).chain(nums).collect();
-                child::spawn(&g.bin, &args, &[("GOMAXPROCS", "2"), ("GOTOOLCHAIN", "local")], timeout)
+                child::spawn(
+                    &g.bin,
+                    &args,
+                    &[("GOMAXPROCS", "2"), ("GOTOOLCHAIN", "local")],
+                    timeout,
+                )
             }
             _ => {
                 let mut args = strs(&["--child", w.name, peer.name()]);
@@ -160,7 +204,15 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
             (None, Some(e)) => format!("FAILED: {e}"),
             (None, None) => "FAILED".into(),
         };
-        eprintln!("[{:>2}/{}] {:<14} {:<15} n={:<8} {shown}  ({:.1} s)", i + 1, jobs.len(), w.name, peer.name(), n, out.elapsed.as_secs_f64());
+        eprintln!(
+            "[{:>2}/{}] {:<14} {:<15} n={:<8} {shown}  ({:.1} s)",
+            i + 1,
+            jobs.len(),
+            w.name,
+            peer.name(),
+            n,
+            out.elapsed.as_secs_f64()
+        );
         match (out.record, out.error) {
             (Some(r), _) => {
                 raw.push(r.clone());
@@ -174,7 +226,12 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         }
     }
 
-    report::print_all(&res, &Machine { thread_limit: thread_limit() });
+    report::print_all(
+        &res,
+        &Machine {
+            thread_limit: thread_limit(),
+        },
+    );
     if !failures.is_empty() {
         println!("\n## Failures\n");
         for f in &failures {
@@ -184,12 +241,29 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
     if o.records {
         println!("\n## Records\n");
         for r in &raw {
-            let metrics: Vec<String> = r.metrics.iter().map(|(k, v)| format!("{k}={v:.3}")).collect();
-            println!("{} workload={} peer={} n={} {}", record::PREFIX, r.workload, r.peer, r.n, metrics.join(" "));
+            let metrics: Vec<String> = r
+                .metrics
+                .iter()
+                .map(|(k, v)| format!("{k}={v:.3}"))
+                .collect();
+            let samples: Vec<String> = r.samples.iter().map(|v| format!("{v:.3}")).collect();
+            println!(
+                "{} workload={} peer={} n={} {} samples={}",
+                record::PREFIX,
+                r.workload,
+                r.peer,
+                r.n,
+                metrics.join(" "),
+                samples.join(",")
+            );
         }
     }
     println!("\ntotal time: {:.1} s", started.elapsed().as_secs_f64());
-    if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn strs(v: &[&str]) -> Vec<String> {
@@ -199,7 +273,12 @@ fn strs(v: &[&str]) -> Vec<String> {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
@@ -207,16 +286,36 @@ fn cpu_model() -> String {
 /// `kernel.pid_max`, `vm.max_map_count / 2` (a stack and its guard page per thread) and the
 /// soft `RLIMIT_NPROC`.
 fn thread_limit() -> Option<(u64, String)> {
-    let read = |p: &str| std::fs::read_to_string(p).ok().and_then(|s| s.trim().parse::<u64>().ok());
-    let nproc = std::fs::read_to_string("/proc/self/limits").ok().and_then(|s| {
-        s.lines().find(|l| l.starts_with("Max processes")).and_then(|l| l.split_whitespace().nth(2)).and_then(|v| v.parse::<u64>().ok())
-    });
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+    };
+    let nproc = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Max processes"))
+                .and_then(|l| l.split_whitespace().nth(2))
+                .and_then(|v| v.parse::<u64>().ok())
+        });
     let limits = [
-        (read("/proc/sys/kernel/threads-max"), "kernel.threads-max".to_string()),
-        (read("/proc/sys/kernel/pid_max"), "kernel.pid_max".to_string()),
-        (read("/proc/sys/vm/max_map_count").map(|m| m / 2), "vm.max_map_count/2".to_string()),
+        (
+            read("/proc/sys/kernel/threads-max"),
+            "kernel.threads-max".to_string(),
+        ),
+        (
+            read("/proc/sys/kernel/pid_max"),
+            "kernel.pid_max".to_string(),
+        ),
+        (
+            read("/proc/sys/vm/max_map_count").map(|m| m / 2),
+            "vm.max_map_count/2".to_string(),
+        ),
         (nproc, "ulimit -u".to_string()),
     ];
-    limits.into_iter().filter_map(|(v, why)| v.map(|v| (v, why))).min_by_key(|(v, _)| *v)
+    limits
+        .into_iter()
+        .filter_map(|(v, why)| v.map(|v| (v, why)))
+        .min_by_key(|(v, _)| *v)
 }
-

@@ -41,13 +41,23 @@ impl Record {
 
 /// Formats the record line of `reps` (each repetition's metrics, same keys in the same order).
 pub(crate) fn format(workload: &str, peer: Peer, n: u64, reps: &[Metrics]) -> String {
-    let mut line = format!("{PREFIX} workload={workload} peer={peer} n={n} reps={}", reps.len());
+    let mut line = format!(
+        "{PREFIX} workload={workload} peer={peer} n={n} reps={}",
+        reps.len()
+    );
     if let Some(first) = reps.first() {
         for (i, (key, _)) in first.iter().enumerate() {
-            let vals: Vec<f64> = reps.iter().filter_map(|m| m.get(i).map(|&(_, v)| v)).collect();
+            let vals: Vec<f64> = reps
+                .iter()
+                .filter_map(|m| m.get(i).map(|&(_, v)| v))
+                .collect();
             let _ = write!(line, " {key}={:.3}", median(&vals));
         }
-        let samples: Vec<String> = reps.iter().filter_map(|m| m.first()).map(|(_, v)| format!("{v:.3}")).collect();
+        let samples: Vec<String> = reps
+            .iter()
+            .filter_map(|m| m.first())
+            .map(|(_, v)| format!("{v:.3}"))
+            .collect();
         let _ = write!(line, " samples={}", samples.join(","));
     }
     line
@@ -87,9 +97,16 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let reps = vec![vec![("ns", 3.0), ("x", 1.0)], vec![("ns", 1.0), ("x", 1.0)], vec![("ns", 2.0), ("x", 4.0)]];
+        let reps = vec![
+            vec![("ns", 3.0), ("x", 1.0)],
+            vec![("ns", 1.0), ("x", 1.0)],
+            vec![("ns", 2.0), ("x", 4.0)],
+        ];
         let line = format("spawn_many", Peer::Tokio, 10, &reps);
-        assert_eq!(line, "GMPB workload=spawn_many peer=tokio n=10 reps=3 ns=2.000 x=1.000 samples=3.000,1.000,2.000");
+        assert_eq!(
+            line,
+            "GMPB workload=spawn_many peer=tokio n=10 reps=3 ns=2.000 x=1.000 samples=3.000,1.000,2.000"
+        );
         let r = parse(&line).unwrap();
         assert_eq!(r.workload, "spawn_many");
         assert_eq!(r.peer, Peer::Tokio);

@@ -68,7 +68,10 @@ pub(crate) struct Table {
 
 impl Table {
     fn new(headers: &[&str]) -> Table {
-        Table { headers: headers.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     fn row(&mut self, cells: Vec<String>) {
@@ -152,34 +155,72 @@ fn fmt_count(n: f64) -> String {
 
 /// The seed chapter's goroutine-vs-thread table, measured.
 fn seed_table(res: &Results, m: &Machine) -> String {
-    let cols = [Peer::Gmp, Peer::Threads, Peer::Tokio, Peer::AsyncExecutor, Peer::Go];
-    let mut t = Table::new(&["property", "gmp task", "OS thread", "tokio task", "async-executor task", "Go goroutine", "seed: goroutine / thread"]);
+    let cols = [
+        Peer::Gmp,
+        Peer::Threads,
+        Peer::Tokio,
+        Peer::AsyncExecutor,
+        Peer::Go,
+    ];
+    let mut t = Table::new(&[
+        "property",
+        "gmp task",
+        "OS thread",
+        "tokio task",
+        "async-executor task",
+        "Go goroutine",
+        "seed: goroutine / thread",
+    ]);
     let row = |label: &str, seed: &str, f: &dyn Fn(Peer) -> String| {
         let mut r = vec![label.to_string()];
         r.extend(cols.iter().map(|&p| f(p)));
         r.push(seed.to_string());
         r
     };
-    t.row(row("creation (spawn+run+exit)", "~0.3 us / ~10 us", &|p| res.show("spawn_many", p, |r| fmt_ns(r.primary().unwrap_or(f64::NAN)))));
-    t.row(row("context switch (one-way hand-off)", "~100 ns / ~1-10 us", &|p| res.show("ping_pong", p, |r| fmt_ns(r.primary().unwrap_or(f64::NAN) / 2.0))));
-    t.row(row("memory per parked unit (peak RSS)", "~4 KB / ~1 MB+", &|p| {
-        res.show("park", p, |r| {
-            let mut s = fmt_bytes(r.get("peak_bytes_per_unit").unwrap_or(f64::NAN));
-            if p == Peer::Threads {
-                let ks = r.get("kernel_stack_bytes_per_unit").unwrap_or(0.0);
-                if ks > 0.0 {
-                    let _ = write!(s, " + {} kernel stack", fmt_bytes(ks));
-                }
-            }
-            s
-        })
+    t.row(row("creation (spawn+run+exit)", "~0.3 us / ~10 us", &|p| {
+        res.show("spawn_many", p, |r| fmt_ns(r.primary().unwrap_or(f64::NAN)))
     }));
-    t.row(row("address space per unit (virtual)", "2 KB / 1-8 MB stack", &|p| res.show("park", p, |r| fmt_bytes(r.get("vm_bytes_per_unit").unwrap_or(f64::NAN)))));
-    t.row(row("a million units", "millions / thousands", &|p| res.show("park", p, |r| million(r, p, m))));
+    t.row(row(
+        "context switch (one-way hand-off)",
+        "~100 ns / ~1-10 us",
+        &|p| {
+            res.show("ping_pong", p, |r| {
+                fmt_ns(r.primary().unwrap_or(f64::NAN) / 2.0)
+            })
+        },
+    ));
+    t.row(row(
+        "memory per parked unit (peak RSS)",
+        "~4 KB / ~1 MB+",
+        &|p| {
+            res.show("park", p, |r| {
+                let mut s = fmt_bytes(r.get("peak_bytes_per_unit").unwrap_or(f64::NAN));
+                if p == Peer::Threads {
+                    let ks = r.get("kernel_stack_bytes_per_unit").unwrap_or(0.0);
+                    if ks > 0.0 {
+                        let _ = write!(s, " + {} kernel stack", fmt_bytes(ks));
+                    }
+                }
+                s
+            })
+        },
+    ));
+    t.row(row(
+        "address space per unit (virtual)",
+        "2 KB / 1-8 MB stack",
+        &|p| {
+            res.show("park", p, |r| {
+                fmt_bytes(r.get("vm_bytes_per_unit").unwrap_or(f64::NAN))
+            })
+        },
+    ));
+    t.row(row("a million units", "millions / thousands", &|p| {
+        res.show("park", p, |r| million(r, p, m))
+    }));
     let mut s = t.render();
     s.push_str("\n(creation: spawn_many; context switch: ping_pong round trip / 2; memory and a million: park)");
     if let Some(r) = res.record("park", Peer::Threads) {
-        s.push_str("\n");
+        s.push('\n');
         s.push_str(&threads_note(r, m));
     }
     s
@@ -197,7 +238,12 @@ fn million(r: &Record, peer: Peer, m: &Machine) -> String {
         };
     }
     if units >= 1e6 {
-        format!("{}: {}, RSS {}", fmt_count(units), fmt_ns(park), fmt_bytes(r.get("rss_total_bytes").unwrap_or(f64::NAN)))
+        format!(
+            "{}: {}, RSS {}",
+            fmt_count(units),
+            fmt_ns(park),
+            fmt_bytes(r.get("rss_total_bytes").unwrap_or(f64::NAN))
+        )
     } else {
         format!("{} only; 1M ~ {}", fmt_count(units), fmt_bytes(peak * 1e6))
     }
@@ -229,29 +275,80 @@ fn threads_note(r: &Record, m: &Machine) -> String {
 
 /// The executor workloads ([`Kind::Throughput`]) with gmp's ratios to tokio and Go.
 fn workloads_table(res: &Results) -> String {
-    let mut t = Table::new(&["workload", "unit", "n", "gmp", "tokio", "async-executor", "Go", "gmp/tokio", "gmp/Go"]);
-    for w in WORKLOADS.iter().filter(|w| matches!(w.kind, Kind::Throughput { .. })) {
+    let mut t = Table::new(&[
+        "workload",
+        "unit",
+        "n",
+        "gmp",
+        "tokio",
+        "async-executor",
+        "Go",
+        "gmp/tokio",
+        "gmp/Go",
+    ]);
+    for w in WORKLOADS
+        .iter()
+        .filter(|w| matches!(w.kind, Kind::Throughput { .. }))
+    {
         if !Peer::ALL.iter().any(|&p| res.get(w.name, p).is_some()) {
             continue;
         }
-        let num = |p| res.show(w.name, p, |r| format!("{:.1}", r.primary().unwrap_or(f64::NAN)));
+        let num = |p| {
+            res.show(w.name, p, |r| {
+                format!("{:.1}", r.primary().unwrap_or(f64::NAN))
+            })
+        };
         let ratio = |other| match (res.record(w.name, Peer::Gmp), res.record(w.name, other)) {
-            (Some(g), Some(o)) => format!("{:.2}x", g.primary().unwrap_or(f64::NAN) / o.primary().unwrap_or(f64::NAN)),
+            (Some(g), Some(o)) => format!(
+                "{:.2}x",
+                g.primary().unwrap_or(f64::NAN) / o.primary().unwrap_or(f64::NAN)
+            ),
             _ => "n/a".into(),
         };
-        let n = Peer::ASYNC.iter().chain(&[Peer::Go]).find_map(|&p| res.record(w.name, p)).map_or("-".into(), |r| fmt_count(r.n as f64));
-        t.row(vec![w.name.into(), w.unit().into(), n, num(Peer::Gmp), num(Peer::Tokio), num(Peer::AsyncExecutor), num(Peer::Go), ratio(Peer::Tokio), ratio(Peer::Go)]);
+        let n = Peer::ASYNC
+            .iter()
+            .chain(&[Peer::Go])
+            .find_map(|&p| res.record(w.name, p))
+            .map_or("-".into(), |r| fmt_count(r.n as f64));
+        t.row(vec![
+            w.name.into(),
+            w.unit().into(),
+            n,
+            num(Peer::Gmp),
+            num(Peer::Tokio),
+            num(Peer::AsyncExecutor),
+            num(Peer::Go),
+            ratio(Peer::Tokio),
+            ratio(Peer::Go),
+        ]);
     }
     t.render()
 }
 
 /// `lifo_strand`: wake-to-run latency of a task woken by a thread that then blocks.
 fn lifo_table(res: &Results) -> String {
-    let mut t = Table::new(&["peer", "p50", "p99", "max", "stranded", "how the waker blocks its thread"]);
+    let mut t = Table::new(&[
+        "peer",
+        "p50",
+        "p99",
+        "max",
+        "stranded",
+        "how the waker blocks its thread",
+    ]);
     let us = |r: &Record, k: &str| fmt_ns(r.get(k).unwrap_or(f64::NAN) * 1e3);
     for p in [Peer::Gmp, Peer::Tokio, Peer::AsyncExecutor, Peer::Go] {
-        let how = if p == Peer::Go { "syscall.Nanosleep (P handed off by sysmon)" } else { "std::thread::sleep" };
-        let stranded = res.show("lifo_strand", p, |r| format!("{:.0}/{:.0}", r.get("stranded").unwrap_or(f64::NAN), r.get("rounds").unwrap_or(f64::NAN)));
+        let how = if p == Peer::Go {
+            "syscall.Nanosleep (P handed off by sysmon)"
+        } else {
+            "std::thread::sleep"
+        };
+        let stranded = res.show("lifo_strand", p, |r| {
+            format!(
+                "{:.0}/{:.0}",
+                r.get("stranded").unwrap_or(f64::NAN),
+                r.get("rounds").unwrap_or(f64::NAN)
+            )
+        });
         t.row(vec![
             p.name().into(),
             res.show("lifo_strand", p, |r| us(r, "p50_us")),
@@ -270,7 +367,15 @@ fn lifo_table(res: &Results) -> String {
     );
     if let Some(g) = res.record("lifo_strand", Peer::Gmp) {
         let p99 = g.get("p99_us").unwrap_or(f64::NAN);
-        let _ = write!(s, " gmp: {}", if p99 <= 50.0 { "goal met" } else { "GOAL MISSED" });
+        let _ = write!(
+            s,
+            " gmp: {}",
+            if p99 <= 50.0 {
+                "goal met"
+            } else {
+                "GOAL MISSED"
+            }
+        );
     }
     s.push(')');
     s
@@ -278,7 +383,10 @@ fn lifo_table(res: &Results) -> String {
 
 /// Any workload no report claims: every metric, per peer.
 fn generic_table(res: &Results, workload: &str) -> String {
-    let recs: Vec<(Peer, &Cell)> = Peer::ALL.iter().filter_map(|&p| res.get(workload, p).map(|c| (p, c))).collect();
+    let recs: Vec<(Peer, &Cell)> = Peer::ALL
+        .iter()
+        .filter_map(|&p| res.get(workload, p).map(|c| (p, c)))
+        .collect();
     let keys: Vec<String> = recs
         .iter()
         .find_map(|(_, c)| match c {
@@ -290,8 +398,15 @@ fn generic_table(res: &Results, workload: &str) -> String {
     headers.extend(keys.iter().map(String::as_str));
     let mut t = Table::new(&headers);
     for (p, _) in recs {
-        let mut row = vec![p.name().to_string(), res.show(workload, p, |r| fmt_count(r.n as f64))];
-        row.extend(keys.iter().map(|k| res.show(workload, p, |r| r.get(k).map_or("?".into(), |v| format!("{v:.1}")))));
+        let mut row = vec![
+            p.name().to_string(),
+            res.show(workload, p, |r| fmt_count(r.n as f64)),
+        ];
+        row.extend(keys.iter().map(|k| {
+            res.show(workload, p, |r| {
+                r.get(k).map_or("?".into(), |v| format!("{v:.1}"))
+            })
+        }));
         t.row(row);
     }
     t.render()
@@ -301,12 +416,19 @@ fn generic_table(res: &Results, workload: &str) -> String {
 pub(crate) fn print_all(res: &Results, m: &Machine) {
     let present: BTreeSet<&str> = res.cells.keys().map(|(w, _)| w.as_str()).collect();
     let mut claimed: BTreeSet<&str> = BTreeSet::new();
-    if ["spawn_many", "ping_pong", "park"].iter().any(|w| present.contains(w)) {
+    if ["spawn_many", "ping_pong", "park"]
+        .iter()
+        .any(|w| present.contains(w))
+    {
         println!("\n## Goroutines vs OS threads: the seed chapter's table, measured\n");
         println!("{}", seed_table(res, m));
         claimed.insert("park");
     }
-    let throughput: Vec<&str> = WORKLOADS.iter().filter(|w| matches!(w.kind, Kind::Throughput { .. })).map(|w| w.name).collect();
+    let throughput: Vec<&str> = WORKLOADS
+        .iter()
+        .filter(|w| matches!(w.kind, Kind::Throughput { .. }))
+        .map(|w| w.name)
+        .collect();
     if throughput.iter().any(|w| present.contains(w)) {
         println!("\n## Executor workloads (2 workers; median of the runs; lower is better)\n");
         println!("{}", workloads_table(res));

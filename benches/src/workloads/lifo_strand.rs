@@ -53,7 +53,10 @@ impl Body for LifoStrand {
 
 /// The summary metrics of wake-to-run latencies in microseconds.
 pub fn summarize(lat_us: &[f64]) -> Metrics {
-    let stranded = lat_us.iter().filter(|&&l| l >= STRANDED.as_secs_f64() * 1e6).count();
+    let stranded = lat_us
+        .iter()
+        .filter(|&&l| l >= STRANDED.as_secs_f64() * 1e6)
+        .count();
     vec![
         ("p99_us", percentile(lat_us, 99.0)),
         ("p50_us", percentile(lat_us, 50.0)),
@@ -73,14 +76,22 @@ pub fn rounds<R: Rt>(rt: &R, n: u64) -> Vec<f64> {
         let lat = Arc::new(Mutex::new(Vec::with_capacity(n as usize)));
         let done = Arc::new(Signal::new());
 
-        let (go2, parked2, woken_at2, lat2, done2) = (go.clone(), parked.clone(), woken_at.clone(), lat.clone(), done.clone());
+        let (go2, parked2, woken_at2, lat2, done2) = (
+            go.clone(),
+            parked.clone(),
+            woken_at.clone(),
+            lat.clone(),
+            done.clone(),
+        );
         R::spawn(async move {
             for _ in 0..n {
                 NotePending::new(go2.wait(), &parked2).await;
                 let now = base.elapsed().as_nanos() as u64;
                 // Acquire: pairs with the Release store of the stamp before `notify`.
                 let stamp = woken_at2.load(Ordering::Acquire);
-                lat2.lock().unwrap().push(now.saturating_sub(stamp) as f64 / 1e3);
+                lat2.lock()
+                    .unwrap()
+                    .push(now.saturating_sub(stamp) as f64 / 1e3);
             }
             done2.notify();
         });
@@ -99,7 +110,6 @@ pub fn rounds<R: Rt>(rt: &R, n: u64) -> Vec<f64> {
         });
 
         done.wait().await;
-        let v = lat.lock().unwrap().clone();
-        v
+        lat.lock().unwrap().clone()
     })
 }

@@ -138,7 +138,10 @@ pub fn run_body<B: Body>(peer: Peer, p: Params) -> Result<Vec<Metrics>, String> 
         type Out = Vec<Metrics>;
         fn call<R: Rt>(self, rt: &R) -> Vec<Metrics> {
             let p = self.0;
-            (0..p.warmup + p.reps).map(|_| B::on_rt(rt, p.n)).skip(p.warmup).collect()
+            (0..p.warmup + p.reps)
+                .map(|_| B::on_rt(rt, p.n))
+                .skip(p.warmup)
+                .collect()
         }
     }
     match peer {
@@ -147,7 +150,8 @@ pub fn run_body<B: Body>(peer: Peer, p: Params) -> Result<Vec<Metrics>, String> 
             .skip(p.warmup)
             .collect(),
         Peer::Go => Err("Go runs from benches/go, not in this process".into()),
-        _ => with_rt(peer, Reps::<B>(p, std::marker::PhantomData)).ok_or_else(|| format!("{peer} is not a runtime")),
+        _ => with_rt(peer, Reps::<B>(p, std::marker::PhantomData))
+            .ok_or_else(|| format!("{peer} is not a runtime")),
     }
 }
 
@@ -164,7 +168,11 @@ pub fn median(xs: &[f64]) -> f64 {
     }
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
 }
 
 /// The nearest-rank percentile `q` (0..=100) of `xs`; `NaN` for none.
@@ -231,7 +239,11 @@ mod tests {
     #[test]
     fn names_are_unique_and_sizes_positive() {
         for (i, w) in WORKLOADS.iter().enumerate() {
-            assert!(WORKLOADS[..i].iter().all(|o| o.name != w.name), "duplicate {}", w.name);
+            assert!(
+                WORKLOADS[..i].iter().all(|o| o.name != w.name),
+                "duplicate {}",
+                w.name
+            );
             for &p in w.peers {
                 assert!((w.size)(p, Scale::Quick) > 0 && (w.size)(p, Scale::Full) > 0);
             }

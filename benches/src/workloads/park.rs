@@ -46,7 +46,10 @@ fn metrics(base: MemStat, parked: MemStat, units: u64, park_ns: f64) -> Metrics 
         ("peak_bytes_per_unit", per(parked.hwm, base.rss)),
         ("rss_bytes_per_unit", per(parked.rss, base.rss)),
         ("vm_bytes_per_unit", per(parked.vm, base.vm)),
-        ("kernel_stack_bytes_per_unit", per(parked.kernel_stack, base.kernel_stack)),
+        (
+            "kernel_stack_bytes_per_unit",
+            per(parked.kernel_stack, base.kernel_stack),
+        ),
         ("park_ns_per_unit", park_ns / units.max(1) as f64),
         ("units", units as f64),
         ("rss_total_bytes", parked.rss as f64),

@@ -13,7 +13,9 @@ use crate::rt::{Peer, Rt};
 pub const WORKLOAD: Workload = Workload {
     name: "ping_pong",
     about: "two tasks wake each other n times via a flag + AtomicWaker pair (ns/round trip)",
-    kind: Kind::Throughput { unit: "ns/round trip" },
+    kind: Kind::Throughput {
+        unit: "ns/round trip",
+    },
     peers: &[Peer::Gmp, Peer::Threads, Peer::Tokio, Peer::AsyncExecutor],
     size,
     run,
@@ -67,7 +69,11 @@ async fn ponger(n: u64, ping: Arc<Signal>, pong: Arc<Signal>) {
 /// One run: the time for `n` round trips between two spawned tasks, measured inside the root.
 pub fn once<R: Rt>(rt: &R, n: u64) -> Duration {
     rt.run(async move {
-        let (ping, pong, done) = (Arc::new(Signal::new()), Arc::new(Signal::new()), Arc::new(Signal::new()));
+        let (ping, pong, done) = (
+            Arc::new(Signal::new()),
+            Arc::new(Signal::new()),
+            Arc::new(Signal::new()),
+        );
         let start = Instant::now();
         R::spawn(ponger(n, ping.clone(), pong.clone()));
         let finished = done.clone();
