@@ -24,7 +24,7 @@ usage: gmp-bench [--quick] [--only <workload>[,<workload>...]] [--no-go] [--reco
   --only       run only these workloads (repeatable); see --list
   --no-go      skip the Go peer
   --records    also print the raw machine-readable lines
-  --reps       measured repetitions of throughput workloads (default 5, quick 2)
+  --reps       rounds of throughput workloads: fresh child per peer each (default 5, quick 2)
   --timeout    per-child limit in seconds (default 180, quick 60)";
 
 /// Command-line options of the parent.
