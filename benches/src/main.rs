@@ -1,2 +1,44 @@
-//! The comparison harness (in progress).
-fn main() {}
+//! # The gmp comparison harness: `cargo run --release -p gmp-bench`
+//!
+//! Prints, measured live on this machine with 2 workers everywhere:
+//! 1. the seed chapter's goroutine-vs-OS-thread table (creation, context switch, memory per
+//!    unit, a million units) for gmp tasks, OS threads, tokio, async-executor and Go;
+//! 2. the executor workloads (`spawn_many`, `chained_spawn`, `yield_many`, `ping_pong`) with
+//!    gmp/tokio and gmp/Go ratios;
+//! 3. `lifo_strand`: wake-to-run latency of a task whose waker then blocks its thread.
+//!
+//! Every measurement runs in a child process: the binary re-executes itself as
+//! `gmp-bench --child <workload> <peer> <n> <warmup> <reps>`, and the child prints one line
+//! `GMPB workload=.. peer=.. n=.. reps=.. <metric>=<median> .. samples=..` that the parent
+//! parses (the Go programs in `benches/go` print the same line). Peak RSS is read from
+//! `/proc/self/status` (`VmHWM`) inside the child. Options: `--quick`, `--only <workload>`,
+//! `--no-go`, `--records`, `--list`, `--help`.
+//!
+//! gmp's rows turn on by themselves: a probe child runs a few gmp spawns first, and while the
+//! scheduler is missing (`todo!()`) the gmp cells read `n/a`.
+//!
+//! # Adding a workload (channels, sync, time, net, ...)
+//!
+//! 1. Add `src/workloads/<name>.rs`: implement `workloads::Body` (`on_rt::<R: Rt>` written
+//!    once for every runtime, optionally `on_threads`) and export
+//!    `pub const WORKLOAD: Workload` (name, kind, peers, sizes for full/quick, `run`).
+//! 2. Register it in the one list, `workloads::WORKLOADS` (`src/workloads/mod.rs`).
+//! 3. Optionally add `benches/go/<name>.go` with `func init() { register("<name>", ...) }`.
+//!
+//! A `Kind::Throughput` workload joins the executor table with its ratios automatically; any
+//! other workload gets a generic table of its metrics until someone writes a report for it in
+//! `src/harness/report.rs`. Use the primitives in `handoff` so all peers run the same code.
+
+#![forbid(unsafe_code)]
+
+mod harness;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.split_first() {
+        Some((first, rest)) if first == "--child" => harness::child::main(rest),
+        _ => harness::main(&args),
+    }
+}

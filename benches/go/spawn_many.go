@@ -1,0 +1,31 @@
+package main
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// spawn_many: one goroutine starts n empty goroutines and waits until all have run (an atomic
+// countdown whose last decrement closes a channel).
+func init() {
+	register("spawn_many", func(n int) []metric {
+		res := make(chan time.Duration)
+		go func() {
+			start := time.Now()
+			var left atomic.Int64
+			left.Store(int64(n))
+			done := make(chan struct{})
+			for i := 0; i < n; i++ {
+				go func() {
+					if left.Add(-1) == 0 {
+						close(done)
+					}
+				}()
+			}
+			<-done
+			res <- time.Since(start)
+		}()
+		d := <-res
+		return []metric{{"ns", float64(d.Nanoseconds()) / float64(n)}}
+	})
+}

@@ -1,0 +1,464 @@
+//! The tables. Each report reads the records of the workloads it names; a workload no report
+//! claims is printed by a generic table of all its metrics, so a new workload shows up without
+//! touching this file. A new [`Kind::Throughput`](gmp_bench::workloads::Kind) workload joins
+//! the executor table by itself.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use gmp_bench::rt::Peer;
+use gmp_bench::workloads::lifo_strand::{BLOCK, STRANDED};
+use gmp_bench::workloads::{Kind, WORKLOADS};
+
+use super::record::Record;
+
+/// What became of one (workload, peer) cell.
+#[derive(Debug)]
+pub(crate) enum Cell {
+    Measured(Record),
+    /// The child failed or timed out.
+    Failed,
+    /// Not run: gmp's scheduler is missing, or Go is.
+    Skipped,
+}
+
+/// Everything measured in this run.
+#[derive(Debug, Default)]
+pub(crate) struct Results {
+    pub(crate) cells: BTreeMap<(String, Peer), Cell>,
+}
+
+impl Results {
+    fn get(&self, workload: &str, peer: Peer) -> Option<&Cell> {
+        self.cells.get(&(workload.to_string(), peer))
+    }
+
+    fn record(&self, workload: &str, peer: Peer) -> Option<&Record> {
+        match self.get(workload, peer) {
+            Some(Cell::Measured(r)) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The text of a cell: `f(record)` if measured, `n/a` if skipped, `FAILED` if the child
+    /// failed, `-` if the workload does not run on this peer.
+    fn show(&self, workload: &str, peer: Peer, f: impl FnOnce(&Record) -> String) -> String {
+        match self.get(workload, peer) {
+            Some(Cell::Measured(r)) => f(r),
+            Some(Cell::Failed) => "FAILED".into(),
+            Some(Cell::Skipped) => "n/a".into(),
+            None => "-".into(),
+        }
+    }
+}
+
+/// Facts about the machine a report needs.
+#[derive(Debug)]
+pub(crate) struct Machine {
+    /// The most threads this process could have, and the limit that binds.
+    pub(crate) thread_limit: Option<(u64, String)>,
+}
+
+/// A text table in Markdown pipe syntax, columns aligned.
+#[derive(Debug, Default)]
+pub(crate) struct Table {
+    pub(crate) headers: Vec<String>,
+    pub(crate) rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(headers: &[&str]) -> Table {
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub(crate) fn render(&self) -> String {
+        let cols = self.headers.len();
+        let width = |i: usize| {
+            std::iter::once(&self.headers)
+                .chain(&self.rows)
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        };
+        let widths: Vec<usize> = (0..cols).map(width).collect();
+        let line = |cells: &[String]| {
+            let mut s = String::from("|");
+            for (i, w) in widths.iter().enumerate() {
+                let c = cells.get(i).map_or("", String::as_str);
+                let _ = write!(s, " {c:<w$} |");
+            }
+            s
+        };
+        let mut out = line(&self.headers);
+        out.push('\n');
+        out.push('|');
+        for w in &widths {
+            let _ = write!(out, "{}|", "-".repeat(w + 2));
+        }
+        for r in &self.rows {
+            out.push('\n');
+            out.push_str(&line(r));
+        }
+        out
+    }
+}
+
+/// `123 ns`, `4.5 us`, `6.7 ms`, `1.23 s`.
+pub(crate) fn fmt_ns(ns: f64) -> String {
+    if ns.is_nan() {
+        "?".into()
+    } else if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.1} us", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// `512 B`, `3.1 KiB`, `290 MiB`, `2.6 GiB`, `1.9 TiB`.
+pub(crate) fn fmt_bytes(b: f64) -> String {
+    const K: f64 = 1024.0;
+    if b.is_nan() {
+        "?".into()
+    } else if b < K {
+        format!("{b:.0} B")
+    } else if b < K * K {
+        format!("{:.1} KiB", b / K)
+    } else if b < K * K * K {
+        format!("{:.0} MiB", b / (K * K))
+    } else if b < K * K * K * K {
+        format!("{:.1} GiB", b / (K * K * K))
+    } else {
+        format!("{:.1} TiB", b / (K * K * K * K))
+    }
+}
+
+fn fmt_count(n: f64) -> String {
+    if n >= 1e6 && n % 1e6 == 0.0 {
+        format!("{}M", n / 1e6)
+    } else if n >= 1e3 && n % 1e3 == 0.0 {
+        format!("{}k", n / 1e3)
+    } else {
+        format!("{n:.0}")
+    }
+}
+
+/// The seed chapter's goroutine-vs-thread table, measured.
+fn seed_table(res: &Results, m: &Machine) -> String {
+    let cols = [
+        Peer::Gmp,
+        Peer::Threads,
+        Peer::Tokio,
+        Peer::AsyncExecutor,
+        Peer::Go,
+    ];
+    let mut t = Table::new(&[
+        "property",
+        "gmp task",
+        "OS thread",
+        "tokio task",
+        "async-executor task",
+        "Go goroutine",
+        "seed: goroutine / thread",
+    ]);
+    let row = |label: &str, seed: &str, f: &dyn Fn(Peer) -> String| {
+        let mut r = vec![label.to_string()];
+        r.extend(cols.iter().map(|&p| f(p)));
+        r.push(seed.to_string());
+        r
+    };
+    t.row(row("creation (spawn+run+exit)", "~0.3 us / ~10 us", &|p| {
+        res.show("spawn_many", p, |r| fmt_ns(r.primary().unwrap_or(f64::NAN)))
+    }));
+    t.row(row(
+        "context switch (one-way hand-off)",
+        "~100 ns / ~1-10 us",
+        &|p| {
+            res.show("ping_pong", p, |r| {
+                fmt_ns(r.primary().unwrap_or(f64::NAN) / 2.0)
+            })
+        },
+    ));
+    t.row(row(
+        "memory per parked unit (peak RSS)",
+        "~4 KB / ~1 MB+",
+        &|p| {
+            res.show("park", p, |r| {
+                let mut s = fmt_bytes(r.get("peak_bytes_per_unit").unwrap_or(f64::NAN));
+                if p == Peer::Threads {
+                    let ks = r.get("kernel_stack_bytes_per_unit").unwrap_or(0.0);
+                    if ks > 0.0 {
+                        let _ = write!(s, " + {} kernel stack", fmt_bytes(ks));
+                    }
+                }
+                s
+            })
+        },
+    ));
+    t.row(row(
+        "address space per unit (virtual)",
+        "2 KB / 1-8 MB stack",
+        &|p| {
+            res.show("park", p, |r| {
+                fmt_bytes(r.get("vm_bytes_per_unit").unwrap_or(f64::NAN))
+            })
+        },
+    ));
+    t.row(row("a million units", "millions / thousands", &|p| {
+        res.show("park", p, |r| million(r, p, m))
+    }));
+    let mut s = t.render();
+    s.push_str("\n(creation: spawn_many; context switch: ping_pong round trip / 2; memory and a million: park)");
+    if let Some(r) = res.record("park", Peer::Threads) {
+        s.push('\n');
+        s.push_str(&threads_note(r, m));
+    }
+    s
+}
+
+/// The "a million units" cell: measured for tasks, extrapolated (and said so) for threads.
+fn million(r: &Record, peer: Peer, m: &Machine) -> String {
+    let units = r.get("units").unwrap_or(0.0);
+    let park = r.get("park_ns_per_unit").unwrap_or(f64::NAN) * units;
+    let peak = r.get("peak_bytes_per_unit").unwrap_or(f64::NAN);
+    if peer == Peer::Threads {
+        return match &m.thread_limit {
+            Some((limit, _)) => format!("not attempted (max ~{} here)", fmt_count(*limit as f64)),
+            None => "not attempted".into(),
+        };
+    }
+    if units >= 1e6 {
+        format!(
+            "{}: {}, RSS {}",
+            fmt_count(units),
+            fmt_ns(park),
+            fmt_bytes(r.get("rss_total_bytes").unwrap_or(f64::NAN))
+        )
+    } else {
+        format!("{} only; 1M ~ {}", fmt_count(units), fmt_bytes(peak * 1e6))
+    }
+}
+
+/// The honest note under the table: what a million threads would take, from what was measured.
+fn threads_note(r: &Record, m: &Machine) -> String {
+    let units = r.get("units").unwrap_or(0.0);
+    let get = |k: &str| r.get(k).unwrap_or(f64::NAN);
+    let mut s = format!(
+        "OS threads, a million: not attempted. Measured {} parked threads ({} to start them all): {} RSS \
+         + {} kernel stack + {} address space each, so 1M would need ~{} RSS + {} kernel memory and \
+         {} of address space",
+        fmt_count(units),
+        fmt_ns(get("park_ns_per_unit") * units),
+        fmt_bytes(get("peak_bytes_per_unit")),
+        fmt_bytes(get("kernel_stack_bytes_per_unit")),
+        fmt_bytes(get("vm_bytes_per_unit")),
+        fmt_bytes(get("peak_bytes_per_unit") * 1e6),
+        fmt_bytes(get("kernel_stack_bytes_per_unit") * 1e6),
+        fmt_bytes(get("vm_bytes_per_unit") * 1e6),
+    );
+    if let Some((limit, why)) = &m.thread_limit {
+        let _ = write!(s, "; this machine stops at ~{limit} threads ({why})");
+    }
+    s.push('.');
+    s
+}
+
+/// The executor workloads ([`Kind::Throughput`]) with gmp's ratios to tokio and Go.
+fn workloads_table(res: &Results) -> String {
+    let mut t = Table::new(&[
+        "workload",
+        "unit",
+        "n",
+        "gmp",
+        "tokio",
+        "async-executor",
+        "Go",
+        "gmp/tokio",
+        "gmp/Go",
+    ]);
+    for w in WORKLOADS
+        .iter()
+        .filter(|w| matches!(w.kind, Kind::Throughput { .. }))
+    {
+        if !Peer::ALL.iter().any(|&p| res.get(w.name, p).is_some()) {
+            continue;
+        }
+        let num = |p| {
+            res.show(w.name, p, |r| {
+                format!("{:.1}", r.primary().unwrap_or(f64::NAN))
+            })
+        };
+        let ratio = |other| match (res.record(w.name, Peer::Gmp), res.record(w.name, other)) {
+            (Some(g), Some(o)) => format!(
+                "{:.2}x",
+                g.primary().unwrap_or(f64::NAN) / o.primary().unwrap_or(f64::NAN)
+            ),
+            _ => "n/a".into(),
+        };
+        let n = Peer::ASYNC
+            .iter()
+            .chain(&[Peer::Go])
+            .find_map(|&p| res.record(w.name, p))
+            .map_or("-".into(), |r| fmt_count(r.n as f64));
+        t.row(vec![
+            w.name.into(),
+            w.unit().into(),
+            n,
+            num(Peer::Gmp),
+            num(Peer::Tokio),
+            num(Peer::AsyncExecutor),
+            num(Peer::Go),
+            ratio(Peer::Tokio),
+            ratio(Peer::Go),
+        ]);
+    }
+    t.render()
+}
+
+/// `lifo_strand`: wake-to-run latency of a task woken by a thread that then blocks.
+fn lifo_table(res: &Results) -> String {
+    let mut t = Table::new(&[
+        "peer",
+        "p50",
+        "p99",
+        "max",
+        "stranded",
+        "how the waker blocks its thread",
+    ]);
+    let us = |r: &Record, k: &str| fmt_ns(r.get(k).unwrap_or(f64::NAN) * 1e3);
+    for p in [Peer::Gmp, Peer::Tokio, Peer::AsyncExecutor, Peer::Go] {
+        let how = if p == Peer::Go {
+            "syscall.Nanosleep (P handed off by sysmon)"
+        } else {
+            "std::thread::sleep"
+        };
+        let stranded = res.show("lifo_strand", p, |r| {
+            format!(
+                "{:.0}/{:.0}",
+                r.get("stranded").unwrap_or(f64::NAN),
+                r.get("rounds").unwrap_or(f64::NAN)
+            )
+        });
+        t.row(vec![
+            p.name().into(),
+            res.show("lifo_strand", p, |r| us(r, "p50_us")),
+            res.show("lifo_strand", p, |r| us(r, "p99_us")),
+            res.show("lifo_strand", p, |r| us(r, "max_us")),
+            stranded,
+            how.into(),
+        ]);
+    }
+    let mut s = t.render();
+    let _ = write!(
+        s,
+        "\n(block {} per round, 2 workers, the other idle; stranded = latency >= {}. gmp goal: p99 <= 50 us.",
+        fmt_ns(BLOCK.as_nanos() as f64),
+        fmt_ns(STRANDED.as_nanos() as f64)
+    );
+    if let Some(g) = res.record("lifo_strand", Peer::Gmp) {
+        let p99 = g.get("p99_us").unwrap_or(f64::NAN);
+        let _ = write!(
+            s,
+            " gmp: {}",
+            if p99 <= 50.0 {
+                "goal met"
+            } else {
+                "GOAL MISSED"
+            }
+        );
+    }
+    s.push(')');
+    s
+}
+
+/// Any workload no report claims: every metric, per peer.
+fn generic_table(res: &Results, workload: &str) -> String {
+    let recs: Vec<(Peer, &Cell)> = Peer::ALL
+        .iter()
+        .filter_map(|&p| res.get(workload, p).map(|c| (p, c)))
+        .collect();
+    let keys: Vec<String> = recs
+        .iter()
+        .find_map(|(_, c)| match c {
+            Cell::Measured(r) => Some(r.metrics.iter().map(|(k, _)| k.clone()).collect()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let mut headers = vec!["peer", "n"];
+    headers.extend(keys.iter().map(String::as_str));
+    let mut t = Table::new(&headers);
+    for (p, _) in recs {
+        let mut row = vec![
+            p.name().to_string(),
+            res.show(workload, p, |r| fmt_count(r.n as f64)),
+        ];
+        row.extend(keys.iter().map(|k| {
+            res.show(workload, p, |r| {
+                r.get(k).map_or("?".into(), |v| format!("{v:.1}"))
+            })
+        }));
+        t.row(row);
+    }
+    t.render()
+}
+
+/// Prints every report for the workloads in `res`.
+pub(crate) fn print_all(res: &Results, m: &Machine) {
+    let present: BTreeSet<&str> = res.cells.keys().map(|(w, _)| w.as_str()).collect();
+    let mut claimed: BTreeSet<&str> = BTreeSet::new();
+    if ["spawn_many", "ping_pong", "park"]
+        .iter()
+        .any(|w| present.contains(w))
+    {
+        println!("\n## Goroutines vs OS threads: the seed chapter's table, measured\n");
+        println!("{}", seed_table(res, m));
+        claimed.insert("park");
+    }
+    let throughput: Vec<&str> = WORKLOADS
+        .iter()
+        .filter(|w| matches!(w.kind, Kind::Throughput { .. }))
+        .map(|w| w.name)
+        .collect();
+    if throughput.iter().any(|w| present.contains(w)) {
+        println!("\n## Executor workloads (2 workers; median of the runs; lower is better)\n");
+        println!("{}", workloads_table(res));
+        claimed.extend(throughput);
+    }
+    if present.contains("lifo_strand") {
+        println!("\n## lifo_strand: wake a task, then block the waking thread\n");
+        println!("{}", lifo_table(res));
+        claimed.insert("lifo_strand");
+    }
+    for w in present.iter().filter(|w| !claimed.contains(*w)) {
+        println!("\n## {w}\n");
+        println!("{}", generic_table(res, w));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(fmt_ns(812.3), "812 ns");
+        assert_eq!(fmt_ns(14_200.0), "14.2 us");
+        assert_eq!(fmt_bytes(300.0), "300 B");
+        assert_eq!(fmt_bytes(2.5 * 1024.0), "2.5 KiB");
+        assert_eq!(fmt_count(1e6), "1M");
+        assert_eq!(fmt_count(10_000.0), "10k");
+        let mut t = Table::new(&["a", "bb"]);
+        t.row(vec!["xyz".into(), "1".into()]);
+        assert_eq!(t.render(), "| a   | bb |\n|-----|----|\n| xyz | 1  |");
+    }
+}

@@ -1,0 +1,188 @@
+//! Smoke test of the comparison harness: a quick run of two cheap workloads must print the
+//! seed table and the executor table with every peer's cells filled in.
+//!
+//! gmp's cells are checked according to what the harness says about gmp: `n/a` while its
+//! scheduler is missing, real numbers (and ratios) as soon as it works, with no change here.
+//! Go is left out (`--no-go`) to keep the test hermetic and fast.
+
+use std::process::Command;
+
+fn harness(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_gmp-bench"))
+        .args(args)
+        .output()
+        .expect("run gmp-bench");
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 stdout");
+    assert!(
+        out.status.success(),
+        "gmp-bench {args:?} failed\n--- stdout\n{stdout}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The rows (header first, separator dropped) of the table under the heading `heading`.
+fn table(stdout: &str, heading: &str) -> Vec<Vec<String>> {
+    let mut lines = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with(heading))
+        .skip(1);
+    let rows: Vec<Vec<String>> = lines
+        .by_ref()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter(|l| !l.starts_with("|-"))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect();
+    assert!(!rows.is_empty(), "no table under {heading:?} in\n{stdout}");
+    rows
+}
+
+fn row<'a>(t: &'a [Vec<String>], label: &str) -> &'a [String] {
+    t.iter()
+        .find(|r| r[0] == label)
+        .unwrap_or_else(|| panic!("no row {label:?} in {t:?}"))
+}
+
+fn col(t: &[Vec<String>], name: &str) -> usize {
+    t[0].iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name:?} in {:?}", t[0]))
+}
+
+/// `812 ns`, `4.5 us`, ...
+fn is_time(cell: &str) -> bool {
+    cell.split_once(' ').is_some_and(|(v, u)| {
+        v.parse::<f64>().is_ok_and(|v| v > 0.0) && ["ns", "us", "ms", "s"].contains(&u)
+    })
+}
+
+fn is_number(cell: &str) -> bool {
+    cell.trim_end_matches('x')
+        .parse::<f64>()
+        .is_ok_and(|v| v > 0.0)
+}
+
+#[test]
+fn quick_run_prints_the_tables() {
+    let out = harness(&["--quick", "--only", "spawn_many,ping_pong", "--no-go"]);
+    let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
+    assert!(
+        gmp_ok || out.lines().any(|l| l.starts_with("gmp: not available")),
+        "no gmp status line in\n{out}"
+    );
+
+    let seed = table(&out, "## Goroutines vs OS threads");
+    assert_eq!(
+        seed[0],
+        [
+            "property",
+            "gmp task",
+            "OS thread",
+            "tokio task",
+            "async-executor task",
+            "Go goroutine",
+            "seed: goroutine / thread"
+        ]
+    );
+    for label in [
+        "creation (spawn+run+exit)",
+        "context switch (one-way hand-off)",
+    ] {
+        let r = row(&seed, label);
+        for peer in ["OS thread", "tokio task", "async-executor task"] {
+            assert!(
+                is_time(&r[col(&seed, peer)]),
+                "{label} / {peer}: {:?}",
+                r[col(&seed, peer)]
+            );
+        }
+        let gmp = &r[col(&seed, "gmp task")];
+        assert!(
+            if gmp_ok { is_time(gmp) } else { gmp == "n/a" },
+            "{label} / gmp: {gmp:?}"
+        );
+        assert_eq!(r[col(&seed, "Go goroutine")], "-", "Go was not asked for");
+    }
+    // park was not selected: its rows are there, empty.
+    assert_eq!(
+        row(&seed, "memory per parked unit (peak RSS)")[col(&seed, "tokio task")],
+        "-"
+    );
+
+    let wl = table(&out, "## Executor workloads");
+    assert_eq!(
+        wl[0],
+        [
+            "workload",
+            "unit",
+            "n",
+            "gmp",
+            "tokio",
+            "async-executor",
+            "Go",
+            "gmp/tokio",
+            "gmp/Go"
+        ]
+    );
+    assert_eq!(wl.len(), 3, "only the two selected workloads: {wl:?}");
+    for (name, unit) in [("spawn_many", "ns/task"), ("ping_pong", "ns/round trip")] {
+        let r = row(&wl, name);
+        assert_eq!(r[col(&wl, "unit")], unit);
+        assert!(
+            is_number(&r[col(&wl, "tokio")]) && is_number(&r[col(&wl, "async-executor")]),
+            "{r:?}"
+        );
+        if gmp_ok {
+            assert!(
+                is_number(&r[col(&wl, "gmp")]) && is_number(&r[col(&wl, "gmp/tokio")]),
+                "{r:?}"
+            );
+        } else {
+            assert_eq!(
+                (
+                    r[col(&wl, "gmp")].as_str(),
+                    r[col(&wl, "gmp/tokio")].as_str()
+                ),
+                ("n/a", "n/a")
+            );
+        }
+        assert_eq!(r[col(&wl, "gmp/Go")], "n/a");
+    }
+    assert!(
+        !out.contains("## lifo_strand"),
+        "lifo_strand was not selected"
+    );
+}
+
+#[test]
+fn list_names_every_workload() {
+    let out = harness(&["--list"]);
+    for w in gmp_bench::workloads::WORKLOADS {
+        assert!(
+            out.lines()
+                .any(|l| l.split_whitespace().next() == Some(w.name)),
+            "{} missing from\n{out}",
+            w.name
+        );
+    }
+}
+
+#[test]
+fn child_prints_one_record() {
+    let out = harness(&["--child", "ping_pong", "tokio", "100", "0", "2"]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("GMPB "))
+        .expect("a record line");
+    assert!(
+        line.starts_with("GMPB workload=ping_pong peer=tokio n=100 reps=2 ns="),
+        "{line}"
+    );
+    assert!(line.contains(" samples="), "{line}");
+}
