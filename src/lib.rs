@@ -1,6 +1,34 @@
 //! # gmp: Go's concurrency model, native to async Rust
 //!
-//! (facade; re-exports only)
+//! A goroutine becomes a **task**: a future [`spawn`]ed onto a gmp [`Runtime`], which runs it on
+//! one of `GOMAXPROCS` worker threads. The runtime is Go's G/M/P scheduler written for futures:
+//!
+//! - each worker (Go's **P**) runs on its own OS thread (**M**) and owns a LIFO slot (Go's
+//!   `runnext`, the task it most recently woke or spawned, which runs next) and a 256-slot local
+//!   queue that idle workers steal half of;
+//! - spawns from outside the runtime go through a global queue, checked every 61 ticks;
+//! - idle workers park; at most half search for work at once, and a searcher that finds some
+//!   wakes at most one more;
+//! - blocking calls go to a separate pool ([`spawn_blocking`]), Go's hand-off of an M in a
+//!   syscall;
+//! - preemption is emulated by a cooperative budget ([`coop`]): every gmp leaf future spends it.
+//!
+//! Around the scheduler: [`time`] (Go's `time` package), [`WaitGroup`], [`context`],
+//! [`errgroup`], locks and semaphores with Go's semantics, all usable under any executor.
+//!
+//! ```
+//! #[gmp::main]
+//! async fn main() {
+//!     let wg = gmp::WaitGroup::new();
+//!     for id in 0..5 {
+//!         wg.go(async move { println!("goroutine {id} done") });
+//!     }
+//!     wg.wait().await;
+//!     println!("all done");
+//! }
+//! ```
+//!
+//! This crate only re-exports `gmp-executor`, `gmp-sync` and `gmp-macros`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
