@@ -1,5 +1,5 @@
 //! gmp-sync's primitives against tokio::sync, side by side (Go's numbers come from
-//! `benches/go/sync_*.go`, run with `GOMAXPROCS=2`).
+//! `benches/go/standalone/sync_*/main.go`, run with `GOMAXPROCS=2 go run ./benches/go/standalone/sync_mutex`).
 //!
 //! Every group measures the same workload three ways where a peer exists:
 //! - `gmp`: gmp-sync on the gmp runtime (2 workers);

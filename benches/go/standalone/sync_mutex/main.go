@@ -1,6 +1,6 @@
 // Go's sync.Mutex and a channel semaphore, measured like benches/benches/sync.rs:
 // uncontended lock/unlock in one goroutine, and 8 goroutines contending. GOMAXPROCS=2.
-// Run: GOMAXPROCS=2 go run sync_mutex.go
+// Run: GOMAXPROCS=2 go run ./benches/go/standalone/sync_mutex
 package main
 
 import (
