@@ -325,6 +325,22 @@ fn workloads_table(res: &Results) -> String {
     t.render()
 }
 
+/// Peak RSS of the spawn_many children (the memory goal: gmp under a third of tokio).
+fn spawn_rss_line(res: &Results) -> String {
+    let rss = |p| res.record("spawn_many", p).and_then(|r| r.get("peak_rss"));
+    let show = |p| rss(p).map_or("-".to_string(), fmt_bytes);
+    let ratio = match (rss(Peer::Gmp), rss(Peer::Tokio)) {
+        (Some(g), Some(t)) => format!("{:.2}x", g / t),
+        _ => "n/a".into(),
+    };
+    format!(
+        "spawn_many peak RSS (whole child process): gmp {}, tokio {}, async-executor {} (gmp/tokio {ratio})",
+        show(Peer::Gmp),
+        show(Peer::Tokio),
+        show(Peer::AsyncExecutor)
+    )
+}
+
 /// `lifo_strand`: wake-to-run latency of a task woken by a thread that then blocks.
 fn lifo_table(res: &Results) -> String {
     let mut t = Table::new(&[
@@ -432,6 +448,7 @@ pub(crate) fn print_all(res: &Results, m: &Machine) {
     if throughput.iter().any(|w| present.contains(w)) {
         println!("\n## Executor workloads (2 workers; median of the runs; lower is better)\n");
         println!("{}", workloads_table(res));
+        println!("{}", spawn_rss_line(res));
         claimed.extend(throughput);
     }
     if present.contains("lifo_strand") {

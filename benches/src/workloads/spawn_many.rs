@@ -37,7 +37,11 @@ struct SpawnMany;
 
 impl Body for SpawnMany {
     fn on_rt<R: Rt>(rt: &R, n: u64) -> Metrics {
-        per_unit(once(rt, n), n)
+        let mut m = per_unit(once(rt, n), n);
+        // Peak RSS of the whole child: every repetition has the same size, so this is the peak
+        // of one spawn_many of `n` tasks (plus the runtime itself).
+        m.push(("peak_rss", super::MemStat::now().hwm as f64));
+        m
     }
 
     fn on_threads(n: u64) -> Option<Metrics> {

@@ -172,8 +172,9 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    // A Mutex makes the error `Sync` without unsafe; it is only touched on the error path.
-    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+    // A Mutex makes the error `Sync` without unsafe; it is only touched on the error path. Boxed
+    // so that every task's output slot (`Result<T, JoinError>`) stays two words plus `T`.
+    Panic(Box<Mutex<Box<dyn Any + Send + 'static>>>),
 }
 
 impl JoinError {
@@ -187,7 +188,7 @@ impl JoinError {
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             id,
-            repr: Repr::Panic(Mutex::new(payload)),
+            repr: Repr::Panic(Box::new(Mutex::new(payload))),
         }
     }
 

@@ -202,3 +202,19 @@ impl std::fmt::Debug for Notified {
         f.debug_tuple("Notified").field(&self.header().id).finish()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn task_cell_is_small() {
+        type F = std::future::Ready<()>;
+        let cell = std::mem::size_of::<Cell<F, std::sync::Arc<crate::scheduler::Shared>>>();
+        let join_error = std::mem::size_of::<JoinError>();
+        // Header 40 + scheduler 8 + stage + join waker 16; the stage of a small future must not
+        // be inflated by the (cold) panic payload.
+        assert!(join_error <= 16, "JoinError is {join_error} bytes");
+        assert!(cell <= 96, "task cell is {cell} bytes");
+    }
+}
