@@ -26,12 +26,19 @@ fn peak_rss_mb() -> Option<f64> {
 fn with_runtime(n: usize) {
     let rt = gmp::Builder::new().maxprocs(2).build().expect("runtime");
     rt.block_on(async {
-        let handles: Vec<_> = (0..n)
-            .map(|_| gmp::spawn(async { gmp::time::sleep(Duration::from_secs(1)).await }))
-            .collect();
-        for h in handles {
-            h.await.expect("task");
+        // The seed's program: wg.Add(1); go func() { defer wg.Done(); time.Sleep(time.Second) }()
+        let start = Instant::now();
+        let wg = gmp::WaitGroup::new();
+        for _ in 0..n {
+            wg.go(async { gmp::time::sleep(Duration::from_secs(1)).await });
         }
+        let spawned = start.elapsed();
+        wg.wait().await;
+        println!(
+            "  spawning took {:.3} s; all done {:.3} s after the last spawn",
+            spawned.as_secs_f64(),
+            (start.elapsed() - spawned).as_secs_f64()
+        );
     });
 }
 

@@ -92,6 +92,9 @@ pub trait Rt: Sized + Send + Sync + 'static {
 
     /// The runtime's own yield (Go's `runtime.Gosched()`).
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// The runtime's own timer (Go's `time.Sleep`); async-io's for async-executor (smol).
+    fn sleep(d: std::time::Duration) -> impl Future<Output = ()> + Send;
 }
 
 /// gmp: `gmp::Builder::new().maxprocs(n)`, `gmp::spawn`, `gmp::yield_now`.
@@ -130,6 +133,10 @@ impl Rt for GmpRt {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         gmp::yield_now()
+    }
+
+    fn sleep(d: std::time::Duration) -> impl Future<Output = ()> + Send {
+        gmp::time::sleep(d)
     }
 }
 
@@ -170,6 +177,10 @@ impl Rt for TokioRt {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+
+    fn sleep(d: std::time::Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(d)
     }
 }
 
@@ -239,6 +250,12 @@ impl Rt for AsyncExecutorRt {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         futures_lite::future::yield_now()
+    }
+
+    fn sleep(d: std::time::Duration) -> impl Future<Output = ()> + Send {
+        async move {
+            async_io::Timer::after(d).await;
+        }
     }
 }
 

@@ -420,7 +420,7 @@ fn generic_table(res: &Results, workload: &str) -> String {
         ];
         row.extend(keys.iter().map(|k| {
             res.show(workload, p, |r| {
-                r.get(k).map_or("?".into(), |v| format!("{v:.1}"))
+                r.get(k).map_or("?".into(), |v| format!("{v:.2}"))
             })
         }));
         t.row(row);

@@ -19,6 +19,7 @@ pub mod chained_spawn;
 pub mod lifo_strand;
 pub mod park;
 pub mod ping_pong;
+pub mod sleep_million;
 pub mod spawn_many;
 pub mod yield_many;
 
@@ -34,6 +35,7 @@ pub const WORKLOADS: &[Workload] = &[
     ping_pong::WORKLOAD,
     park::WORKLOAD,
     lifo_strand::WORKLOAD,
+    sleep_million::WORKLOAD,
 ];
 
 /// Finds a workload by name.
