@@ -29,6 +29,7 @@
 
 #![warn(missing_docs)]
 
+pub(crate) mod clock;
 pub mod coop;
 pub(crate) mod loom;
 pub mod runtime;

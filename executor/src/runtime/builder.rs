@@ -51,6 +51,7 @@ pub struct Builder {
     pub(crate) global_queue_interval: u32,
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: std::time::Duration,
+    pub(crate) deadlock_detection: bool,
 }
 
 impl fmt::Debug for Builder {
@@ -61,6 +62,7 @@ impl fmt::Debug for Builder {
             .field("unhandled_panic", &self.unhandled_panic)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("deadlock_detection", &self.deadlock_detection)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +93,7 @@ impl Builder {
             global_queue_interval: 61,
             max_blocking_threads: 512,
             blocking_keep_alive: std::time::Duration::from_secs(10),
+            deadlock_detection: true,
         }
     }
 
@@ -257,6 +260,43 @@ impl Builder {
     /// ```
     pub fn blocking_keep_alive(&mut self, d: std::time::Duration) -> &mut Self {
         self.blocking_keep_alive = d;
+        self
+    }
+
+    /// Whether `block_on` panics with "all tasks are asleep - deadlock!" and a task dump when
+    /// its future and every task wait with nothing left to wake them (default: on), as Go's
+    /// runtime does.
+    ///
+    /// "Nothing left" means: no task running or runnable, no timer armed, no I/O registered, no
+    /// blocking job running, and no [`Handle`](crate::Handle) alive besides the runtime's own
+    /// (a handle can spawn from another thread). gmp cannot see other threads that hold a
+    /// `Waker` or a channel end: a program whose `block_on` is woken that way (by a plain
+    /// `std::thread`, another runtime, a C callback) must turn the check off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().deadlock_detection(false).build().unwrap();
+    /// let (tx, rx) = futures::channel::oneshot::channel();
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_millis(100));
+    ///     tx.send(1).unwrap();
+    /// });
+    /// // Woken by a thread gmp does not know about: no false alarm while it sleeps.
+    /// assert_eq!(rt.block_on(rx).unwrap(), 1);
+    /// ```
+    ///
+    /// With the check on, a true deadlock is reported instead of hanging:
+    ///
+    /// ```should_panic
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let (_tx, rx) = futures::channel::oneshot::channel::<()>();
+    ///     rx.await.ok(); // nobody will ever send: "all tasks are asleep - deadlock!"
+    /// });
+    /// ```
+    pub fn deadlock_detection(&mut self, enabled: bool) -> &mut Self {
+        self.deadlock_detection = enabled;
         self
     }
 

@@ -37,10 +37,10 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Shared>>) -> R) -> R {
 #[inline]
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
     let worker = WORKER.with(|w| w.get());
-    // SAFETY: see `with_current`.
     f(if worker.is_null() {
         None
     } else {
+        // SAFETY: see `with_current`.
         Some(unsafe { &*worker })
     })
 }

@@ -85,9 +85,13 @@ where
             // SAFETY: we hold RUNNING, which grants exclusive access to the stage; the future
             // never moves out of the allocation (it is pinned there until dropped).
             let fut = match unsafe { &mut *stage } {
+                // SAFETY: as above: pinned in the allocation until dropped there.
                 Stage::Running(fut) => unsafe { std::pin::Pin::new_unchecked(fut) },
                 _ => unreachable!("polled a task whose future is gone"),
             };
+            // The task's span (if a subscriber asked for one) covers the poll itself; the guard
+            // ends before the task can complete and free the header.
+            let _span = self.header().span.as_deref().map(tracing::Span::enter);
             catch_unwind(AssertUnwindSafe(|| fut.poll(&mut cx)))
         });
         match res {
@@ -99,16 +103,24 @@ where
                 self.store(Err(JoinError::panic(self.header().id, payload)));
                 self.complete();
             }
-            Ok(Poll::Pending) => match self.header().state.transition_to_idle() {
-                TransitionToIdle::Ok => {}
-                TransitionToIdle::OkDealloc => self.dealloc(),
-                TransitionToIdle::OkNotified => {
-                    // SAFETY: OkNotified: the running reference became the Notified one.
-                    let task = unsafe { Notified::from_raw(self.raw()) };
-                    self.cell().scheduler.yield_now(task);
-                }
-                TransitionToIdle::Cancelled => self.cancel_and_complete(),
-            },
+            Ok(Poll::Pending) => {
+                self.header().on_poll_end();
+                self.transition_to_idle();
+            }
+        }
+    }
+
+    /// Ends a poll that returned `Pending`: park the task, or re-queue it if it was woken.
+    fn transition_to_idle(self) {
+        match self.header().state.transition_to_idle() {
+            TransitionToIdle::Ok => {}
+            TransitionToIdle::OkDealloc => self.dealloc(),
+            TransitionToIdle::OkNotified => {
+                // SAFETY: OkNotified: the running reference became the Notified one.
+                let task = unsafe { Notified::from_raw(self.raw()) };
+                self.cell().scheduler.yield_now(task);
+            }
+            TransitionToIdle::Cancelled => self.cancel_and_complete(),
         }
     }
 

@@ -37,7 +37,7 @@ const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// A new task: three references (the registry, the `JoinHandle`, the first `Notified`),
 /// notified (about to be queued), with join interest.
-const INITIAL: usize = 3 * REF_ONE | JOIN_INTEREST | NOTIFIED;
+const INITIAL: usize = (3 * REF_ONE) | JOIN_INTEREST | NOTIFIED;
 
 pub(crate) struct State {
     val: AtomicUsize,
