@@ -31,6 +31,7 @@
 
 pub(crate) mod clock;
 pub mod coop;
+pub mod leak;
 pub(crate) mod loom;
 pub mod runtime;
 pub(crate) mod scheduler;

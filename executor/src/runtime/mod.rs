@@ -7,7 +7,7 @@
 
 mod builder;
 pub(crate) mod context;
-mod dump;
+pub(crate) mod dump;
 pub(crate) mod metrics;
 
 pub use builder::{Builder, UnhandledPanic};
