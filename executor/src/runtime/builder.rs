@@ -52,6 +52,8 @@ pub struct Builder {
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: std::time::Duration,
     pub(crate) deadlock_detection: bool,
+    pub(crate) sysmon: bool,
+    pub(crate) sysmon_threshold: std::time::Duration,
 }
 
 impl fmt::Debug for Builder {
@@ -63,6 +65,8 @@ impl fmt::Debug for Builder {
             .field("global_queue_interval", &self.global_queue_interval)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("deadlock_detection", &self.deadlock_detection)
+            .field("sysmon", &self.sysmon)
+            .field("sysmon_threshold", &self.sysmon_threshold)
             .finish_non_exhaustive()
     }
 }
@@ -94,6 +98,9 @@ impl Builder {
             max_blocking_threads: 512,
             blocking_keep_alive: std::time::Duration::from_secs(10),
             deadlock_detection: true,
+            // Sysmon is a real thread with real time: loom models run without it.
+            sysmon: !cfg!(loom),
+            sysmon_threshold: crate::scheduler::sysmon::DEFAULT_THRESHOLD,
         }
     }
 
@@ -297,6 +304,58 @@ impl Builder {
     /// ```
     pub fn deadlock_detection(&mut self, enabled: bool) -> &mut Self {
         self.deadlock_detection = enabled;
+        self
+    }
+
+    /// Whether to run sysmon (default: on), the monitor thread that reports a task whose single
+    /// poll runs longer than [`sysmon_threshold`](Self::sysmon_threshold) and moves the work
+    /// queued behind it to other workers, starting a temporary extra worker when every worker
+    /// is stuck (Go's sysmon and `handoffp`).
+    ///
+    /// Sysmon samples the workers every 20 us to 10 ms, backing off like Go's, and sleeps
+    /// while every worker is parked: an idle runtime costs nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().sysmon(false).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn sysmon(&mut self, enabled: bool) -> &mut Self {
+        self.sysmon = enabled;
+        self
+    }
+
+    /// How long one poll may run before sysmon reports it and rescues its worker's queue
+    /// (default 10 ms, Go's `forcePreemptNS`).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `threshold` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = gmp_executor::Builder::new()
+    ///     .maxprocs(1)
+    ///     .sysmon_threshold(Duration::from_millis(5))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     // Blocks the only worker for 50 ms: sysmon reports it (a `tracing` warning), and a
+    ///     // helper thread runs the task spawned meanwhile.
+    ///     let blocker = gmp_executor::spawn(async { std::thread::sleep(Duration::from_millis(50)) });
+    ///     let quick = gmp_executor::spawn(async { 1 });
+    ///     assert_eq!(quick.await.unwrap(), 1);
+    ///     blocker.await.unwrap();
+    /// });
+    /// assert!(rt.metrics().long_polls >= 1);
+    /// ```
+    #[track_caller]
+    pub fn sysmon_threshold(&mut self, threshold: std::time::Duration) -> &mut Self {
+        assert!(!threshold.is_zero(), "sysmon_threshold must be positive");
+        self.sysmon_threshold = threshold;
         self
     }
 

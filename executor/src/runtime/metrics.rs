@@ -20,7 +20,8 @@ use crate::scheduler::Shared;
 #[derive(Default)]
 #[repr(align(128))]
 pub(crate) struct WorkerStats {
-    pub(crate) polls: Counter,
+    /// The current poll, for sysmon; also counts polls.
+    pub(crate) watch: crate::scheduler::sysmon::PollWatch,
     pub(crate) steals: Counter,
     pub(crate) parks: Counter,
     pub(crate) lifo_hits: Counter,
@@ -121,7 +122,7 @@ impl RuntimeMetrics {
             .remotes
             .iter()
             .map(|r| WorkerMetrics {
-                polls: r.stats.polls.get(),
+                polls: r.stats.watch.polls(),
                 steals: r.stats.steals.get(),
                 parks: r.stats.parks.get(),
                 lifo_hits: r.stats.lifo_hits.get(),

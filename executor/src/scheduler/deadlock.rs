@@ -139,7 +139,7 @@ impl Shared {
         if !others_parked || self.time.live_timers() != 0 {
             return None;
         }
-        let polls: u64 = self.remotes.iter().map(|r| r.stats.polls.get()).sum();
+        let polls: u64 = self.remotes.iter().map(|r| r.stats.watch.polls()).sum();
         Some(polls + self.blocking.jobs_started() + self.helper_polls())
     }
 

@@ -33,6 +33,7 @@ pub(crate) mod idle;
 pub(crate) mod inject;
 pub(crate) mod park;
 pub(crate) mod queue;
+pub(crate) mod sysmon;
 pub(crate) mod worker;
 
 use std::future::Future;
@@ -103,6 +104,7 @@ pub(crate) struct Shared {
     /// User-visible `Handle`s alive (all but the runtime's own): threads that may spawn from
     /// outside (see `deadlock`).
     pub(crate) user_handles: AtomicUsize,
+    pub(crate) sysmon: sysmon::Sysmon,
 }
 
 impl Shared {
@@ -150,6 +152,7 @@ impl Shared {
             exited_cvar: Condvar::new(),
             block_on_parkers: Mutex::new(slab::Slab::new()),
             user_handles: AtomicUsize::new(0),
+            sysmon: sysmon::Sysmon::new(builder.sysmon_threshold),
             }
         });
         for index in 0..n {
@@ -181,6 +184,12 @@ impl Shared {
                 }
             }
         }
+        if builder.sysmon {
+            if let Err(e) = sysmon::Sysmon::start(&shared) {
+                shared.shutdown(None);
+                return Err(e);
+            }
+        }
         tracing::debug!(maxprocs = n, "gmp runtime started");
         Ok(shared)
     }
@@ -199,12 +208,12 @@ impl Shared {
 
     /// Long polls reported and extra workers started by sysmon.
     pub(crate) fn sysmon_counts(&self) -> (u64, u64) {
-        (0, 0)
+        self.sysmon.counts()
     }
 
     /// Polls started by sysmon's helper thread.
     pub(crate) fn helper_polls(&self) -> u64 {
-        0
+        self.sysmon.helper_polls()
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -408,6 +417,7 @@ impl Shared {
             r.parker.unpark();
         }
         self.blocking.shutdown();
+        self.sysmon.wake_for_shutdown();
         true
     }
 
@@ -443,6 +453,8 @@ impl Shared {
                 }
             }
         }
+        // Sysmon never runs task code: it leaves at once.
+        self.sysmon.stop();
         // Pending timers complete now; later ones complete at once.
         self.time.shutdown();
         // Cancel everything still alive. Dropping futures can wake or spawn tasks; those land

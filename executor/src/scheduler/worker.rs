@@ -174,6 +174,7 @@ impl WorkerContext {
             // Parking was a syscall anyway: one more clock read keeps the tasks' timestamps
             // fresh when sysmon is off.
             crate::clock::refresh();
+            self.shared.sysmon.on_worker_unparked();
         }
     }
 
@@ -190,9 +191,11 @@ impl WorkerContext {
             }
         }
         let stats = &self.remote().stats;
-        stats.polls.add(1);
-        task.header().on_poll_start(self.place);
+        let header = task.header();
+        header.on_poll_start(self.place);
+        stats.watch.begin(header.id.0, header.spawn_site);
         let ((), exhausted) = crate::coop::with_budget(|| task.run());
+        stats.watch.end();
         if exhausted {
             stats.budget_exhaustions.add(1);
         }

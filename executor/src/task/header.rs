@@ -62,7 +62,6 @@ pub(crate) const PLACE_NONE: u16 = u16::MAX;
 /// `since`'s place while a blocking-pool thread runs the task.
 pub(crate) const PLACE_BLOCKING: u16 = u16::MAX - 1;
 /// `since`'s place while sysmon's temporary helper thread runs the task.
-#[allow(dead_code)] // sysmon lands next
 pub(crate) const PLACE_HELPER: u16 = u16::MAX - 2;
 /// Largest worker index `since` can record (larger ones are recorded as this).
 pub(crate) const PLACE_MAX_WORKER: u16 = u16::MAX - 3;
