@@ -54,6 +54,7 @@ pub struct Builder {
     pub(crate) deadlock_detection: bool,
     pub(crate) sysmon: bool,
     pub(crate) sysmon_threshold: std::time::Duration,
+    pub(crate) dump_on_sigquit: bool,
 }
 
 impl fmt::Debug for Builder {
@@ -67,6 +68,7 @@ impl fmt::Debug for Builder {
             .field("deadlock_detection", &self.deadlock_detection)
             .field("sysmon", &self.sysmon)
             .field("sysmon_threshold", &self.sysmon_threshold)
+            .field("dump_on_sigquit", &self.dump_on_sigquit)
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +103,7 @@ impl Builder {
             // Sysmon is a real thread with real time: loom models run without it.
             sysmon: !cfg!(loom),
             sysmon_threshold: crate::scheduler::sysmon::DEFAULT_THRESHOLD,
+            dump_on_sigquit: false,
         }
     }
 
@@ -356,6 +359,26 @@ impl Builder {
     pub fn sysmon_threshold(&mut self, threshold: std::time::Duration) -> &mut Self {
         assert!(!threshold.is_zero(), "sysmon_threshold must be positive");
         self.sysmon_threshold = threshold;
+        self
+    }
+
+    /// On `SIGQUIT` (Ctrl-\\ in a terminal, `kill -QUIT pid`), write the task dump of this
+    /// runtime (and of every other runtime that opted in) to stderr and exit with status 2, as
+    /// a Go program prints its goroutines and exits (default: off).
+    ///
+    /// The handler only writes a byte to a pipe; a `gmp-sigquit` thread takes the dumps. It is
+    /// installed once per process, replacing any other `SIGQUIT` handler. Linux only: elsewhere
+    /// the switch logs a warning and does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().dump_on_sigquit(true).build().unwrap();
+    /// // `kill -QUIT <pid>` now prints "SIGQUIT: quit" and every task, then exits with 2.
+    /// # drop(rt);
+    /// ```
+    pub fn dump_on_sigquit(&mut self, enabled: bool) -> &mut Self {
+        self.dump_on_sigquit = enabled;
         self
     }
 

@@ -9,6 +9,8 @@ mod builder;
 pub(crate) mod context;
 pub(crate) mod dump;
 pub(crate) mod metrics;
+#[cfg(all(target_os = "linux", not(loom)))]
+pub(crate) mod signal;
 
 pub use builder::{Builder, UnhandledPanic};
 pub use dump::{Dump, TaskInfo, TaskState, dump};

@@ -190,6 +190,15 @@ impl Shared {
                 return Err(e);
             }
         }
+        if builder.dump_on_sigquit {
+            #[cfg(all(target_os = "linux", not(loom)))]
+            if let Err(e) = crate::runtime::signal::register(&shared) {
+                shared.shutdown(None);
+                return Err(e);
+            }
+            #[cfg(not(all(target_os = "linux", not(loom))))]
+            tracing::warn!("gmp: dump_on_sigquit is only supported on Linux; ignored");
+        }
         tracing::debug!(maxprocs = n, "gmp runtime started");
         Ok(shared)
     }
