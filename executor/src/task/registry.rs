@@ -6,7 +6,7 @@
 //!
 //! # Design
 //!
-//! Sharded slabs behind mutexes: a task is inserted into the shard of the worker that spawns it
+//! Sharded slabs behind locks: a task is inserted into the shard of the worker that spawns it
 //! (so spawns on different workers do not contend) and removed, by the key stored in its
 //! header, when it completes. Each shard also keeps its length in an atomic so `num_tasks()`
 //! never takes a lock. A closed shard (runtime shutting down) refuses inserts, and the shutdown
@@ -18,7 +18,11 @@
 //!
 //! A dump visits the tasks in chunks of [`VISIT_CHUNK`] slots, releasing the shard lock between
 //! chunks, so even a dump of a million tasks delays a spawn or a completion on that shard by
-//! one chunk's worth of copying (tens of microseconds), never by the whole walk. The price is
+//! one chunk's worth of copying (tens of microseconds), never by the whole walk. The lock is a
+//! `RwLock` for that reason, not for concurrent reads: std's is writer-preferring, so a spawn
+//! or completion waiting for it gets it at the next chunk boundary, where an (unfair) mutex
+//! would let the walker, which is on the CPU, re-take it chunk after chunk while the waiter is
+//! still waking up. The price is
 //! that the walk is not a consistent snapshot: a task spawned or completed meanwhile may or may
 //! not be seen (none is seen twice: a slot is only reused by a new task, and each slot is
 //! visited once).
@@ -30,7 +34,7 @@ use slab::Slab;
 
 use super::header::Header;
 use super::raw::RawTask;
-use crate::loom::{AtomicUsize, Mutex, Ordering};
+use crate::loom::{AtomicUsize, Ordering, RwLock};
 
 const SHARD_BITS: u32 = 8;
 const SHARD_MASK: usize = (1 << SHARD_BITS) - 1;
@@ -40,7 +44,7 @@ pub(crate) const VISIT_CHUNK: usize = 2048;
 
 #[repr(align(128))]
 struct Shard {
-    inner: Mutex<ShardInner>,
+    inner: RwLock<ShardInner>,
     len: AtomicUsize,
 }
 
@@ -73,7 +77,7 @@ impl Registry {
         Registry {
             shards: (0..shards)
                 .map(|_| Shard {
-                    inner: Mutex::new(ShardInner {
+                    inner: RwLock::new(ShardInner {
                         tasks: Slab::new(),
                         closed: false,
                         inserted: 0,
@@ -89,7 +93,7 @@ impl Registry {
     pub(crate) fn insert(&self, task: RawTask, hint: usize) -> Insert {
         let index = hint % self.shards.len();
         let shard = &self.shards[index];
-        let mut inner = shard.inner.lock().unwrap();
+        let mut inner = shard.inner.write().unwrap();
         if inner.closed {
             return Insert::Closed;
         }
@@ -107,7 +111,7 @@ impl Registry {
     pub(crate) fn remove(&self, header: &Header) -> bool {
         let key = header.registry_key();
         let shard = &self.shards[key & SHARD_MASK];
-        let mut inner = shard.inner.lock().unwrap();
+        let mut inner = shard.inner.write().unwrap();
         let slot = key >> SHARD_BITS;
         // Check identity: after a sweep the slot may be vacant (closed shards never reuse it).
         let ours = inner
@@ -135,7 +139,7 @@ impl Registry {
     pub(crate) fn close_and_drain(&self) -> Vec<RawTask> {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
-            let mut inner = shard.inner.lock().unwrap();
+            let mut inner = shard.inner.write().unwrap();
             inner.closed = true;
             out.extend(inner.tasks.drain());
             shard.len.store(0, Ordering::Relaxed);
@@ -143,22 +147,27 @@ impl Registry {
         out
     }
 
-    /// Calls `f` on every live task (for the task dump), holding a shard lock for at most
-    /// [`VISIT_CHUNK`] slots at a time: see the module doc for what a concurrent spawn or
-    /// completion does to the walk. `f` runs under the lock: it must only read the header.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+    /// Reads every live task with `read` (for the task dump), holding a shard lock for at most
+    /// [`VISIT_CHUNK`] slots at a time, and hands each chunk's results to `sink` after
+    /// releasing the lock (so whatever `sink` allocates or copies never delays a spawn). See the
+    /// module doc for what a concurrent spawn or completion does to the walk. `read` runs under
+    /// the lock: it must only read the header.
+    pub(crate) fn visit<T>(&self, read: impl Fn(&Header) -> T, mut sink: impl FnMut(&mut Vec<T>)) {
+        let mut buf = Vec::with_capacity(VISIT_CHUNK);
         for shard in self.shards.iter() {
             let mut cursor = 0;
             loop {
-                let inner = shard.inner.lock().unwrap();
+                let inner = shard.inner.read().unwrap();
                 let end = inner.tasks.capacity().min(cursor + VISIT_CHUNK);
                 for slot in cursor..end {
                     if let Some(t) = inner.tasks.get(slot) {
-                        f(t.header());
+                        buf.push(read(t.header()));
                     }
                 }
                 let more = end < inner.tasks.capacity();
                 drop(inner);
+                sink(&mut buf);
+                buf.clear();
                 if !more {
                     break;
                 }
@@ -170,7 +179,7 @@ impl Registry {
     /// Tasks ever registered, and tasks that completed (for metrics).
     pub(crate) fn counts(&self) -> (u64, u64) {
         self.shards.iter().fold((0, 0), |(ins, done), shard| {
-            let inner = shard.inner.lock().unwrap();
+            let inner = shard.inner.read().unwrap();
             (ins + inner.inserted, done + inner.completed)
         })
     }
