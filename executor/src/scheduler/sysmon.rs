@@ -29,12 +29,14 @@
 //!
 //! # Sampling cost
 //!
-//! Sysmon sleeps between samples with Go's back-off: 20 us at first, doubling after 50 quiet
-//! samples, up to 1 ms while some worker is inside a poll (so a stuck poll is seen within
-//! `threshold` + about 2 ms) and 10 ms otherwise. When every worker is parked it sleeps until a
-//! worker unparks (the worker loop wakes it: one load per unpark), so an idle runtime costs
-//! nothing. A busy runtime costs about 1,000 samples a second, a few microseconds each (each
-//! reads one cache line per worker and refreshes the coarse clock of `clock.rs`).
+//! Sysmon sleeps between samples with Go's back-off: 20 us after an event (a new long poll,
+//! tasks rescued, a helper started), doubling after 50 quiet samples, up to 1 ms while some
+//! worker is inside a poll (so a stuck poll is seen within `threshold` + about 2 ms) and 10 ms
+//! otherwise. Once fully backed off with every worker parked, it sleeps until a worker unparks
+//! (the worker loop wakes it: one load per unpark, plus a futex wake at most once per sysmon
+//! period), so an idle runtime costs nothing. A busy runtime costs up to 1,000 samples a
+//! second, a few microseconds each (each reads one cache line per worker and refreshes the
+//! coarse clock of `clock.rs`).
 //!
 //! # Limits
 //!
@@ -262,17 +264,20 @@ fn run(shared: &Arc<Shared>) {
         if shared.is_shutdown() {
             break;
         }
+        // Quiet for a while (fully backed off) and every worker parked: sleep until one wakes.
         let all_parked =
             shared.idle.num_parked() == n && !sysmon.helper_running.load(Ordering::Relaxed);
-        if all_parked {
+        if delay >= MAX_DELAY_IDLE && all_parked {
             // SeqCst: see `on_worker_unparked`.
             sysmon.deep_sleep.store(true, Ordering::SeqCst);
             if shared.idle.num_parked() == n && !shared.is_shutdown() {
                 sysmon.park(None);
             }
             sysmon.deep_sleep.store(false, Ordering::SeqCst);
-            delay = MIN_DELAY;
-            quiet = 0;
+            // A worker woke: look again soon, but do not restart the back-off from scratch
+            // (a runtime that parks and unparks often would keep sysmon at 20 us).
+            delay = MAX_DELAY_BUSY;
+            quiet = QUIET_SAMPLES;
             continue;
         }
         sysmon.park(Some(Instant::now() + delay));
@@ -283,6 +288,9 @@ fn run(shared: &Arc<Shared>) {
         let now = Instant::now();
         let mut in_poll = false;
         let mut stuck = 0;
+        // Something happened that deserves a closer look: a new long poll, tasks rescued, a
+        // helper started.
+        let mut event = false;
         for (w, view) in views.iter_mut().enumerate() {
             let watch = &shared.remotes[w].stats.watch;
             let seq = watch.seq();
@@ -306,6 +314,7 @@ fn run(shared: &Arc<Shared>) {
             stuck += 1;
             if !view.reported {
                 view.reported = true;
+                event = true;
                 sysmon.long_polls.fetch_add(1, Ordering::Relaxed);
                 if let Some((id, site)) = watch.task(seq) {
                     tracing::warn!(
@@ -320,17 +329,18 @@ fn run(shared: &Arc<Shared>) {
                     );
                 }
             }
-            rescue(shared, w, &mut local);
+            event |= rescue(shared, w, &mut local) > 0;
         }
         if stuck == n {
-            hand_off(shared, now);
+            event |= hand_off(shared, now);
         } else {
             sysmon.helper_wanted.store(false, Ordering::Relaxed);
         }
-        // Back off as Go does, faster while a poll is running.
-        if stuck > 0 {
+        // Back off as Go does: 20 us after an event, doubling after 50 quiet samples, up to
+        // 1 ms while a poll runs (it may be the next stuck one) and 10 ms otherwise.
+        if event {
             quiet = 0;
-            delay = MAX_DELAY_BUSY;
+            delay = MIN_DELAY;
         } else {
             quiet = quiet.saturating_add(1);
             if quiet > QUIET_SAMPLES {
@@ -350,8 +360,9 @@ fn run(shared: &Arc<Shared>) {
     }
 }
 
-/// Moves a stuck worker's LIFO task and local queue to the injection queue.
-fn rescue(shared: &Shared, w: usize, local: &mut queue::Local<Notified>) {
+/// Moves a stuck worker's LIFO task and local queue to the injection queue; returns how many
+/// tasks moved.
+fn rescue(shared: &Shared, w: usize, local: &mut queue::Local<Notified>) -> usize {
     let remote = &shared.remotes[w];
     let mut moved = 0usize;
     // Acquire: pairs with the Release of the swap that put the task in the slot (worker
@@ -380,22 +391,24 @@ fn rescue(shared: &Shared, w: usize, local: &mut queue::Local<Notified>) {
         );
         shared.notify_parked();
     }
+    moved
 }
 
 /// Every worker is stuck: fire due timers and make sure a helper runs what is runnable.
-fn hand_off(shared: &Arc<Shared>, now: Instant) {
+/// Returns whether it started a helper.
+fn hand_off(shared: &Arc<Shared>, now: Instant) -> bool {
     let sysmon = &shared.sysmon;
     if shared.time.next_deadline().is_some_and(|d| d <= now) {
         shared.time.process(now);
     }
     if shared.inject.is_empty() {
-        return;
+        return false;
     }
     sysmon.helper_wanted.store(true, Ordering::Relaxed);
     // Acquire: pairs with the Release in the helper's exit, so a new helper starts only after
     // the previous one stopped touching its state.
     if sysmon.helper_running.swap(true, Ordering::Acquire) {
-        return;
+        return false;
     }
     sysmon.helpers_started.fetch_add(1, Ordering::Relaxed);
     tracing::debug!("every worker is stuck: sysmon starts a helper thread");
@@ -406,7 +419,9 @@ fn hand_off(shared: &Arc<Shared>, now: Instant) {
     if let Err(e) = spawned {
         sysmon.helper_running.store(false, Ordering::Release);
         tracing::error!("gmp: sysmon could not start a helper thread: {e}");
+        return false;
     }
+    true
 }
 
 /// The helper: runs injected tasks while sysmon wants it to.
