@@ -281,7 +281,10 @@ impl Builder {
     /// blocking job running, and no [`Handle`](crate::Handle) alive besides the runtime's own
     /// (a handle can spawn from another thread). gmp cannot see other threads that hold a
     /// `Waker` or a channel end: a program whose `block_on` is woken that way (by a plain
-    /// `std::thread`, another runtime, a C callback) must turn the check off.
+    /// `std::thread`, another runtime, a C callback, a scoped thread spawning through
+    /// `&Runtime`) must turn the check off. The check runs on the `block_on` thread while it
+    /// waits (parked with a timeout backing off to 100 ms) and reports after the runtime has
+    /// stayed quiescent, with no progress, for 50 ms.
     ///
     /// # Examples
     ///

@@ -13,7 +13,8 @@
 //! - no timer is armed (a sleeping task will wake);
 //! - no I/O source is registered (the reactor could wake a task) — see
 //!   [`Shared::io_registrations`];
-//! - no blocking-pool job is queued or running (it may complete and wake its joiner);
+//! - no blocking-pool job is queued or running (it may complete and wake its joiner), and no
+//!   sysmon helper thread is running a task;
 //! - no user-visible [`Handle`](crate::Handle) is alive: a handle is how a foreign thread
 //!   spawns onto the runtime. The runtime's own handle (`Runtime::handle()`) and the ones the
 //!   runtime keeps internally are not counted; every `Handle::current()`, `try_current()` and
@@ -126,6 +127,7 @@ impl Shared {
             || self.idle.num_parked() != self.num_workers()
             || self.has_pending_work()
             || self.io_registrations() != 0
+            || self.sysmon.helper_is_running()
             || !self.blocking.is_idle()
         {
             return None;

@@ -231,6 +231,10 @@ impl Sysmon {
         )
     }
 
+    pub(crate) fn helper_is_running(&self) -> bool {
+        self.helper_running.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn helper_polls(&self) -> u64 {
         self.helper_polls.load(Ordering::Relaxed)
     }
