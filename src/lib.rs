@@ -75,11 +75,18 @@
 #[doc(inline)]
 pub use gmp_macros::main;
 
-/// Runs an `async fn` test on its own gmp runtime.
+/// Runs an `async fn` test on its own gmp runtime, and fails it if it leaks tasks.
 ///
 /// Each test builds a runtime, runs its body with `block_on` and drops the runtime at the end,
 /// so tasks left running by one test cannot outlive it. Other test attributes keep working:
 /// `#[should_panic]`, `#[ignore]`, and a `Result` return type as with `#[test]`.
+///
+/// After the body returns, the test waits up to 100 ms ([`leak::DEFAULT_GRACE`]) for the tasks
+/// it spawned to finish, then fails if any is still alive, listing each leaked task's spawn
+/// site and state (what uber-go/goleak does for Go tests). Each test has its own runtime, so
+/// tests running in parallel never see each other's tasks. `allow_leaks` turns the check off;
+/// `allow_leaks = "src/file.rs:12"` or `allow_leaks = ["a.rs", "b.rs:7"]` ignores the tasks
+/// spawned there (a path suffix, optionally with a line and column).
 ///
 /// The runtime is a default [`Builder`]'s: `GOMAXPROCS` workers when that environment variable
 /// is set, otherwise one per core. `maxprocs = N` sets the number.
@@ -105,12 +112,34 @@ pub use gmp_macros::main;
 /// async fn panics() {
 ///     panic!("boom");
 /// }
+///
+/// // A task that waits forever on a channel nobody closes fails the test:
+/// // "found 1 leaked task ... created at src/lib.rs:12:5".
+/// #[gmp::test]
+/// #[should_panic(expected = "found 1 leaked task")]
+/// async fn leaks() {
+///     let (tx, rx) = futures::channel::oneshot::channel::<()>();
+///     gmp::spawn(async move { rx.await.ok() }).detach();
+///     std::mem::forget(tx);
+/// }
+///
+/// // A daemon meant to outlive the test.
+/// #[gmp::test(allow_leaks)]
+/// async fn daemon() {
+///     gmp::spawn(std::future::pending::<()>()).detach();
+/// }
 /// # fn main() {}
 /// ```
 #[doc(inline)]
 pub use gmp_macros::test;
 
 pub use gmp_executor::{Builder, Handle, JoinError, JoinHandle, Runtime, coop, spawn, spawn_blocking, task, time, yield_now};
+
+/// Leak checks for tests: uber-go/goleak for gmp tasks. `#[gmp::test]` runs one after every
+/// test; [`leak::verify_none`] and [`leak::check_runtime`] serve other harnesses.
+pub mod leak {
+    pub use gmp_executor::leak::*;
+}
 
 /// Runtime control and introspection: Go's `runtime` package.
 pub mod runtime {

@@ -116,3 +116,48 @@ fn main_returning_drops_the_sleeping_task() {
         "main returns\ndestructor ran\n"
     );
 }
+
+#[test]
+fn task_dump_shows_each_state_with_its_spawn_site() {
+    let out = run_example("task_dump", &[]);
+    assert!(
+        out.starts_with("gmp task dump: 3 tasks (1 running, "),
+        "{out}"
+    );
+    for (state, marker) in [
+        ("[waiting, ", "let waiting = gmp::spawn"),
+        ("[in spawn_blocking, ", "let blocking = gmp::spawn_blocking"),
+        ("[running on worker ", "let running = gmp::spawn"),
+    ] {
+        let source = include_str!("../examples/task_dump.rs");
+        let line = source.lines().position(|l| l.contains(marker)).unwrap() + 1;
+        let site = format!("created at\n\texamples/task_dump.rs:{line}:");
+        let task = out
+            .split("\n\n")
+            .find(|t| t.contains(state))
+            .unwrap_or_else(|| panic!("no {state} task:\n{out}"));
+        assert!(task.contains(&site), "{state} task not at {site}:\n{out}");
+    }
+    assert!(
+        out.contains("after they finish:\ngmp task dump: 0 tasks"),
+        "{out}"
+    );
+    assert!(
+        out.contains("tasks: 0 alive, 3 spawned, 3 completed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn leak_check_catches_the_leak_and_passes_the_fix() {
+    let out = run_example("leak_check", &[]);
+    assert!(
+        out.starts_with("leaky version:\nfound 1 leaked task"),
+        "{out}"
+    );
+    assert!(
+        out.contains("created at\n\texamples/leak_check.rs:"),
+        "{out}"
+    );
+    assert!(out.ends_with("fixed version: no leaked tasks\n"), "{out}");
+}

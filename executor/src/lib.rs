@@ -12,7 +12,21 @@
 //! - **G** is the task; the global injection queue takes spawns from outside the runtime and
 //!   overflow from full local queues, and is checked every 61 scheduling ticks.
 //!
-//! Preemption is emulated by a cooperative budget ([`coop`]).
+//! Preemption is emulated by a cooperative budget ([`coop`]); a poll that blocks its thread
+//! anyway is noticed by **sysmon**, a monitor thread like Go's, which reports it and moves the
+//! work queued behind it to other workers (see [`Builder::sysmon`]).
+//!
+//! # Seeing inside
+//!
+//! - [`runtime::dump()`] lists every live task with its state (runnable, running, waiting, in
+//!   `spawn_blocking`), spawn site, age and poll count: Go's goroutine profile. Opt in to
+//!   [`Builder::dump_on_sigquit`] to get it on `SIGQUIT`, as from a Go program.
+//! - [`Runtime::metrics`] counts polls, steals, parks, LIFO hits and more per worker, and tasks
+//!   spawned, completed and alive (Go's `go_goroutines`).
+//! - [`leak`] fails tests that leave tasks behind (uber-go/goleak); `#[gmp::test]` uses it.
+//! - [`Runtime::block_on`] panics with "all tasks are asleep - deadlock!" and the dump when
+//!   nothing can ever run again, as Go's runtime does ([`Builder::deadlock_detection`]).
+//! - Each task has a `tracing` span (`trace` level) with its id and spawn site.
 //!
 //! Most users reach all of this through the `gmp` facade crate.
 //!
@@ -29,7 +43,9 @@
 
 #![warn(missing_docs)]
 
+pub(crate) mod clock;
 pub mod coop;
+pub mod leak;
 pub(crate) mod loom;
 pub mod runtime;
 pub(crate) mod scheduler;

@@ -1,15 +1,17 @@
-//! The attribute's arguments: `#[gmp::main(maxprocs = 4)]`.
+//! The attribute's arguments: `#[gmp::main(maxprocs = 4)]`, `#[gmp::test(allow_leaks)]`.
 //!
 //! Parsing never gives up on the first mistake: every argument is checked, each error is kept
 //! with the span of the token that caused it, and the valid part of the arguments is still
 //! returned so the caller can emit a complete expansion next to the `compile_error!`s.
 
+use proc_macro2::Span;
 use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, Lit, LitInt, Meta, Token};
+use syn::{Expr, ExprArray, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
-/// The arguments both attributes accept.
+/// The arguments both attributes accept (`allow_leaks` is for `#[gmp::test]` only; the caller
+/// checks that, knowing which attribute it expands).
 #[derive(Default)]
 pub(crate) struct Args {
     /// `maxprocs = N`: the number of workers; `None` keeps the `Builder`'s default
@@ -17,10 +19,26 @@ pub(crate) struct Args {
     pub(crate) maxprocs: Option<LitInt>,
     /// Whether `maxprocs` was given, even with a bad value: a second one is a duplicate.
     maxprocs_seen: bool,
+    /// `allow_leaks [= "site" | ["site", ...]]`, with the span of the argument's name.
+    pub(crate) allow_leaks: Option<(AllowLeaks, Span)>,
+    /// Whether `allow_leaks` was given, even with a bad value.
+    allow_leaks_seen: bool,
+}
+
+/// Which leaked tasks a test accepts.
+pub(crate) enum AllowLeaks {
+    /// `allow_leaks`: no leak check at all.
+    All,
+    /// `allow_leaks = "site"` or `allow_leaks = ["site", ...]`: ignore tasks spawned there.
+    Sites(Vec<LitStr>),
 }
 
 /// What every error message offers as the correct form.
-const EXPECTED: &str = "expected `maxprocs = N`";
+const EXPECTED: &str = "expected `maxprocs = N` or `allow_leaks`";
+
+/// The forms of `allow_leaks`.
+const ALLOW_LEAKS_FORMS: &str = "`allow_leaks` (no leak check), `allow_leaks = \"src/file.rs:12\"` \
+     or `allow_leaks = [\"src/a.rs\", \"src/b.rs:7\"]` (ignore tasks spawned there)";
 
 impl Args {
     /// Parses the attribute's arguments. Returns the valid ones together with every error met.
@@ -51,6 +69,10 @@ impl Args {
     /// Records one argument, or the reason it is wrong.
     fn take(&mut self, meta: Meta, errors: &mut Errors) {
         let path = meta.path();
+        if path.is_ident("allow_leaks") {
+            self.take_allow_leaks(meta, errors);
+            return;
+        }
         if !path.is_ident("maxprocs") {
             let name = path
                 .segments
@@ -86,6 +108,48 @@ impl Args {
             Ok(lit) => self.maxprocs = Some(lit),
             Err(e) => errors.push(e),
         }
+    }
+}
+
+impl Args {
+    fn take_allow_leaks(&mut self, meta: Meta, errors: &mut Errors) {
+        let span = meta.path().span();
+        if self.allow_leaks_seen {
+            errors.push(syn::Error::new(span, "duplicate argument `allow_leaks`"));
+            return;
+        }
+        self.allow_leaks_seen = true;
+        let allow = match meta {
+            Meta::Path(_) => Ok(AllowLeaks::All),
+            Meta::NameValue(nv) => spawn_sites(&nv.value).map(AllowLeaks::Sites),
+            Meta::List(list) => Err(syn::Error::new(
+                list.delimiter.span().join(),
+                format!("`allow_leaks` takes `=`, not parentheses: {ALLOW_LEAKS_FORMS}"),
+            )),
+        };
+        match allow {
+            Ok(allow) => self.allow_leaks = Some((allow, span)),
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
+/// `"site"` or `["site", ...]`: string literals naming spawn sites.
+fn spawn_sites(value: &Expr) -> syn::Result<Vec<LitStr>> {
+    let one = |e: &Expr| match e {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) if !s.value().is_empty() => Ok(s.clone()),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("expected a non-empty string literal naming a spawn site: {ALLOW_LEAKS_FORMS}"),
+        )),
+    };
+    match value {
+        Expr::Array(ExprArray { elems, .. }) if !elems.is_empty() => {
+            elems.iter().map(one).collect()
+        }
+        other => one(other).map(|s| vec![s]),
     }
 }
 

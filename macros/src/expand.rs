@@ -22,7 +22,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Signature, Visibility};
 
-use crate::args::{Args, Errors};
+use crate::args::{AllowLeaks, Args, Errors};
 
 /// Which attribute is being expanded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +94,11 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
         }
     };
 
+    if let (Kind::Main, Some((_, span))) = (kind, &args.allow_leaks) {
+        let msg = "`allow_leaks` is for `#[gmp::test]`: `#[gmp::main]` checks no leaks (when main \
+                   returns, every task ends)";
+        errors.push(syn::Error::new(*span, msg));
+    }
     if f.sig.asyncness.is_none() {
         let msg = "the `async` keyword is missing from the function declaration";
         errors.push(syn::Error::new_spanned(f.sig.fn_token, msg));
@@ -148,11 +153,26 @@ fn with_runtime(kind: Kind, args: &Args, f: Function) -> TokenStream {
     // With arguments there is nothing to call the nested function with: it is still
     // type-checked, and the error already emitted says why it never runs.
     let never_called = (!sig.inputs.is_empty()).then(|| quote!(#[allow(dead_code)]));
+    // A test checks that the tasks it spawned are gone (after a grace period), before the
+    // runtime's drop would silently cancel them.
+    let leak_check = match (kind, &args.allow_leaks) {
+        (Kind::Test, None) => quote! {
+            ::gmp::leak::check_runtime(&#runtime, &::gmp::leak::Options::new());
+        },
+        (Kind::Test, Some((AllowLeaks::Sites(sites), _))) => quote! {
+            ::gmp::leak::check_runtime(
+                &#runtime,
+                &::gmp::leak::Options::new() #(.ignore_spawn_site(#sites))*,
+            );
+        },
+        (Kind::Test, Some((AllowLeaks::All, _))) | (Kind::Main, _) => quote!(),
+    };
     let run = if sig.inputs.is_empty() {
         quote! {
             #[allow(clippy::expect_used)]
             let #runtime = ::gmp::Builder::new() #maxprocs .build().expect("failed to build the gmp runtime");
             let #output = #runtime.block_on(#name());
+            #leak_check
             // Main returns, everything ends: dropping the runtime stops its workers and drops
             // every task still alive.
             ::core::mem::drop(#runtime);
@@ -250,11 +270,58 @@ mod tests {
                     #[allow(clippy::expect_used)]
                     let runtime = ::gmp::Builder::new().build().expect("failed to build the gmp runtime");
                     let output = runtime.block_on(t());
+                    ::gmp::leak::check_runtime(&runtime, &::gmp::leak::Options::new());
                     ::core::mem::drop(runtime);
                     output
                 }
             },
         );
+    }
+
+    #[test]
+    fn allow_leaks_forms() {
+        let test = |attr: TokenStream| {
+            expand(
+                Kind::Test,
+                attr,
+                quote!(
+                    async fn t() {}
+                ),
+            )
+            .to_string()
+        };
+        let all = test(quote!(allow_leaks));
+        assert!(!all.contains("check_runtime"), "{all}");
+        assert!(!all.contains("compile_error"), "{all}");
+        let one = test(quote!(allow_leaks = "src/a.rs:3"));
+        assert!(
+            one.contains(". ignore_spawn_site (\"src/a.rs:3\")"),
+            "{one}"
+        );
+        let two = test(quote!(maxprocs = 2, allow_leaks = ["a.rs", "b.rs"]));
+        assert!(
+            two.contains(". ignore_spawn_site (\"a.rs\") . ignore_spawn_site (\"b.rs\")"),
+            "{two}"
+        );
+        for bad in [
+            quote!(allow_leaks = 1),
+            quote!(allow_leaks = ""),
+            quote!(allow_leaks = []),
+            quote!(allow_leaks("a.rs")),
+            quote!(allow_leaks, allow_leaks),
+        ] {
+            let out = test(bad.clone());
+            assert!(out.contains("compile_error"), "{bad}: {out}");
+        }
+        let main = expand(
+            Kind::Main,
+            quote!(allow_leaks),
+            quote!(
+                async fn main() {}
+            ),
+        )
+        .to_string();
+        assert!(main.contains("compile_error"), "{main}");
     }
 
     #[test]

@@ -58,7 +58,8 @@ use proc_macro::TokenStream;
 /// # Errors
 ///
 /// A compile error, at the offending token, for a function that is not `async` or takes
-/// arguments, and for an unknown, repeated or malformed argument.
+/// arguments, and for an unknown, repeated or malformed argument (`allow_leaks` included: it is
+/// for tests only).
 #[proc_macro_attribute]
 pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(Kind::Main, attr.into(), item.into()).into()
@@ -68,16 +69,27 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// - `maxprocs = N`: the number of workers, a positive integer literal. Default: the
 ///   `GOMAXPROCS` environment variable when set, otherwise one per core.
+/// - `allow_leaks`: no leak check after the body returns. `allow_leaks = "src/file.rs:12"` or
+///   `allow_leaks = ["src/a.rs", "src/b.rs:7"]`: a leak check that ignores tasks spawned there
+///   (a path suffix, optionally with a line and column).
 ///
 /// # Expansion
 ///
-/// As [`macro@main`]'s, with `#[::core::prelude::v1::test]` added to the generated function.
+/// As [`macro@main`]'s, with `#[::core::prelude::v1::test]` added to the generated function
+/// and a leak check between `block_on` and the runtime's drop:
+///
+/// ```text
+/// let output = runtime.block_on(t());
+/// ::gmp::leak::check_runtime(&runtime, &::gmp::leak::Options::new() /* .ignore_spawn_site(..) */);
+/// drop(runtime);
+/// ```
+///
 /// Other attributes (`#[should_panic]`, `#[ignore]`) are kept; a second test attribute is an
 /// error.
 ///
 /// # Errors
 ///
-/// As [`macro@main`]'s, plus a second `#[test]` attribute.
+/// As [`macro@main`]'s, plus a second `#[test]` attribute and a malformed `allow_leaks`.
 #[proc_macro_attribute]
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(Kind::Test, attr.into(), item.into()).into()

@@ -16,4 +16,13 @@ async fn ignored() -> Result<(), std::fmt::Error> {
     Ok(())
 }
 
+#[gmp::test(allow_leaks)]
+async fn daemon() {}
+
+#[gmp::test(allow_leaks = "src/pool.rs:12")]
+async fn one_site() {}
+
+#[gmp::test(maxprocs = 2, allow_leaks = ["src/a.rs", "src/b.rs:7:9"],)]
+async fn several_sites() {}
+
 fn main() {}

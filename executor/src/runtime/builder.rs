@@ -51,6 +51,10 @@ pub struct Builder {
     pub(crate) global_queue_interval: u32,
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: std::time::Duration,
+    pub(crate) deadlock_detection: bool,
+    pub(crate) sysmon: bool,
+    pub(crate) sysmon_threshold: std::time::Duration,
+    pub(crate) dump_on_sigquit: bool,
 }
 
 impl fmt::Debug for Builder {
@@ -61,6 +65,10 @@ impl fmt::Debug for Builder {
             .field("unhandled_panic", &self.unhandled_panic)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("deadlock_detection", &self.deadlock_detection)
+            .field("sysmon", &self.sysmon)
+            .field("sysmon_threshold", &self.sysmon_threshold)
+            .field("dump_on_sigquit", &self.dump_on_sigquit)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +99,11 @@ impl Builder {
             global_queue_interval: 61,
             max_blocking_threads: 512,
             blocking_keep_alive: std::time::Duration::from_secs(10),
+            deadlock_detection: true,
+            // Sysmon is a real thread with real time: loom models run without it.
+            sysmon: !cfg!(loom),
+            sysmon_threshold: crate::scheduler::sysmon::DEFAULT_THRESHOLD,
+            dump_on_sigquit: false,
         }
     }
 
@@ -257,6 +270,118 @@ impl Builder {
     /// ```
     pub fn blocking_keep_alive(&mut self, d: std::time::Duration) -> &mut Self {
         self.blocking_keep_alive = d;
+        self
+    }
+
+    /// Whether `block_on` panics with "all tasks are asleep - deadlock!" and a task dump when
+    /// its future and every task wait with nothing left to wake them (default: on), as Go's
+    /// runtime does.
+    ///
+    /// "Nothing left" means: no task running or runnable, no timer armed, no I/O registered, no
+    /// blocking job running, and no [`Handle`](crate::Handle) alive besides the runtime's own
+    /// (a handle can spawn from another thread). gmp cannot see other threads that hold a
+    /// `Waker` or a channel end: a program whose `block_on` is woken that way (by a plain
+    /// `std::thread`, another runtime, a C callback, a scoped thread spawning through
+    /// `&Runtime`) must turn the check off. The check runs on the `block_on` thread while it
+    /// waits (parked with a timeout backing off to 100 ms) and reports after the runtime has
+    /// stayed quiescent, with no progress, for 50 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().deadlock_detection(false).build().unwrap();
+    /// let (tx, rx) = futures::channel::oneshot::channel();
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_millis(100));
+    ///     tx.send(1).unwrap();
+    /// });
+    /// // Woken by a thread gmp does not know about: no false alarm while it sleeps.
+    /// assert_eq!(rt.block_on(rx).unwrap(), 1);
+    /// ```
+    ///
+    /// With the check on, a true deadlock is reported instead of hanging:
+    ///
+    /// ```should_panic
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let (_tx, rx) = futures::channel::oneshot::channel::<()>();
+    ///     rx.await.ok(); // nobody will ever send: "all tasks are asleep - deadlock!"
+    /// });
+    /// ```
+    pub fn deadlock_detection(&mut self, enabled: bool) -> &mut Self {
+        self.deadlock_detection = enabled;
+        self
+    }
+
+    /// Whether to run sysmon (default: on), the monitor thread that reports a task whose single
+    /// poll runs longer than [`sysmon_threshold`](Self::sysmon_threshold) and moves the work
+    /// queued behind it to other workers, starting a temporary extra worker when every worker
+    /// is stuck (Go's sysmon and `handoffp`).
+    ///
+    /// Sysmon samples the workers every 20 us to 10 ms, backing off like Go's, and sleeps
+    /// while every worker is parked: an idle runtime costs nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().sysmon(false).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn sysmon(&mut self, enabled: bool) -> &mut Self {
+        self.sysmon = enabled;
+        self
+    }
+
+    /// How long one poll may run before sysmon reports it and rescues its worker's queue
+    /// (default 10 ms, Go's `forcePreemptNS`).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `threshold` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = gmp_executor::Builder::new()
+    ///     .maxprocs(1)
+    ///     .sysmon_threshold(Duration::from_millis(5))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     // Blocks the only worker for 50 ms: sysmon reports it (a `tracing` warning), and a
+    ///     // helper thread runs the task spawned meanwhile.
+    ///     let blocker = gmp_executor::spawn(async { std::thread::sleep(Duration::from_millis(50)) });
+    ///     let quick = gmp_executor::spawn(async { 1 });
+    ///     assert_eq!(quick.await.unwrap(), 1);
+    ///     blocker.await.unwrap();
+    /// });
+    /// assert!(rt.metrics().long_polls >= 1);
+    /// ```
+    #[track_caller]
+    pub fn sysmon_threshold(&mut self, threshold: std::time::Duration) -> &mut Self {
+        assert!(!threshold.is_zero(), "sysmon_threshold must be positive");
+        self.sysmon_threshold = threshold;
+        self
+    }
+
+    /// On `SIGQUIT` (Ctrl-\\ in a terminal, `kill -QUIT pid`), write the task dump of this
+    /// runtime (and of every other runtime that opted in) to stderr and exit with status 2, as
+    /// a Go program prints its goroutines and exits (default: off).
+    ///
+    /// The handler only writes a byte to a pipe; a `gmp-sigquit` thread takes the dumps. It is
+    /// installed once per process, replacing any other `SIGQUIT` handler. Linux only: elsewhere
+    /// the switch logs a warning and does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().dump_on_sigquit(true).build().unwrap();
+    /// // `kill -QUIT <pid>` now prints "SIGQUIT: quit" and every task, then exits with 2.
+    /// # drop(rt);
+    /// ```
+    pub fn dump_on_sigquit(&mut self, enabled: bool) -> &mut Self {
+        self.dump_on_sigquit = enabled;
         self
     }
 

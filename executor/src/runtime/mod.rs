@@ -7,8 +7,14 @@
 
 mod builder;
 pub(crate) mod context;
+pub(crate) mod dump;
+pub(crate) mod metrics;
+#[cfg(all(target_os = "linux", not(loom)))]
+pub(crate) mod signal;
 
 pub use builder::{Builder, UnhandledPanic};
+pub use dump::{Dump, TaskInfo, TaskState, dump};
+pub use metrics::{RuntimeMetrics, WorkerMetrics};
 
 use std::fmt;
 use std::future::Future;
@@ -16,6 +22,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::loom::Ordering;
 use crate::scheduler::Shared;
 use crate::task::JoinHandle;
 
@@ -61,7 +68,7 @@ impl Runtime {
 
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Runtime {
         Runtime {
-            handle: Handle { shared },
+            handle: Handle::uncounted(shared),
         }
     }
 
@@ -102,6 +109,22 @@ impl Runtime {
         F::Output: Send + 'static,
     {
         self.handle.spawn_at(future, Location::caller())
+    }
+
+    /// A snapshot of this runtime's counters: polls, steals, parks, LIFO hits, injection-queue
+    /// pops, budget exhaustions and queue depths per worker; tasks spawned, completed and alive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
+    /// let h = rt.spawn(async { 1 });
+    /// rt.block_on(h).unwrap();
+    /// let m = rt.metrics();
+    /// assert_eq!((m.tasks_spawned, m.tasks_completed, m.tasks_alive), (1, 1, 0));
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
     }
 
     /// A handle to this runtime, which can be cloned and sent to other threads.
@@ -155,6 +178,10 @@ impl Drop for Runtime {
 
 /// A cloneable, `Send` handle to a runtime: spawn onto it from any thread.
 ///
+/// While a handle other than the runtime's own ([`Runtime::handle`]) is alive, `block_on`'s
+/// deadlock detection stays silent: the handle could spawn from another thread (see
+/// [`Builder::deadlock_detection`]).
+///
 /// # Examples
 ///
 /// ```
@@ -165,9 +192,27 @@ impl Drop for Runtime {
 ///     assert_eq!(h.await.unwrap(), 1);
 /// });
 /// ```
-#[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
+    /// Counted in `Shared::user_handles`: every handle but the runtime's own and the ones the
+    /// runtime keeps internally.
+    counted: bool,
+}
+
+impl Clone for Handle {
+    /// A clone may go to any thread: it is counted (see [`Builder::deadlock_detection`]).
+    fn clone(&self) -> Handle {
+        Handle::counted(self.shared.clone())
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if self.counted {
+            // Relaxed: read only by the deadlock detector's heuristic snapshots.
+            self.shared.user_handles.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl fmt::Debug for Handle {
@@ -224,8 +269,26 @@ impl Handle {
     /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         context::current_shared()
-            .map(|shared| Handle { shared })
+            .map(Handle::counted)
             .ok_or(TryCurrentError(()))
+    }
+
+    /// A handle user code may hold (and send to another thread).
+    fn counted(shared: Arc<Shared>) -> Handle {
+        // Relaxed: see `Drop`.
+        shared.user_handles.fetch_add(1, Ordering::Relaxed);
+        Handle {
+            shared,
+            counted: true,
+        }
+    }
+
+    /// A handle only the runtime holds (its own, or one kept by a timer to run a callback).
+    pub(crate) fn uncounted(shared: Arc<Shared>) -> Handle {
+        Handle {
+            shared,
+            counted: false,
+        }
     }
 
     /// Spawns a task onto this runtime; see [`crate::spawn`].
@@ -327,6 +390,36 @@ impl Handle {
     pub fn num_tasks(&self) -> usize {
         self.shared.num_tasks()
     }
+
+    /// Lists every live task of this runtime: Go's goroutine profile; see [`Dump`].
+    ///
+    /// Callable from any thread. The walk never holds up a worker for more than a few
+    /// microseconds at a time, even with a million tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().maxprocs(1).build().unwrap();
+    /// let _stuck = rt.spawn(std::future::pending::<()>());
+    /// let dump = rt.handle().dump();
+    /// assert_eq!(dump.len(), 1);
+    /// assert_eq!(dump.tasks()[0].spawn_site.line(), line!() - 3);
+    /// ```
+    pub fn dump(&self) -> Dump {
+        Dump::collect(&self.shared, |_| true)
+    }
+
+    /// A snapshot of the runtime's counters; see [`Runtime::metrics`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().maxprocs(3).build().unwrap();
+    /// assert_eq!(rt.handle().metrics().workers.len(), 3);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::collect(&self.shared)
+    }
 }
 
 impl futures_util::task::Spawn for Handle {
@@ -372,7 +465,7 @@ impl futures_util::task::Spawn for Handle {
 /// ```
 #[track_caller]
 pub fn num_tasks() -> usize {
-    Handle::current().num_tasks()
+    with_current(|s| s.num_tasks())
 }
 
 /// Number of workers of the current runtime (Go's `runtime.GOMAXPROCS(0)`).
@@ -389,5 +482,17 @@ pub fn num_tasks() -> usize {
 /// ```
 #[track_caller]
 pub fn maxprocs() -> usize {
-    Handle::current().maxprocs()
+    with_current(|s| s.num_workers())
+}
+
+/// Calls `f` with the current runtime, without making a (counted) handle.
+#[track_caller]
+pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> R {
+    let location = Location::caller();
+    context::with_current(|s| match s {
+        Some(s) => f(s),
+        None => panic!(
+            "called outside a gmp runtime (at {location}): call it inside `#[gmp::main]`,              `Runtime::block_on` or a task"
+        ),
+    })
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use super::Shared;
 use crate::loom::{Condvar, Mutex};
 use crate::runtime::Builder;
-use crate::task::header::Header;
+use crate::task::header::{Header, PLACE_BLOCKING};
 use crate::task::raw::{Notified, Schedule};
 
 pub(crate) struct Pool {
@@ -36,6 +36,10 @@ struct State {
     /// Wakeups sent to idle threads that they have not yet consumed: a push only counts on an
     /// idle thread that nobody else has claimed.
     pending_wakeups: usize,
+    /// Jobs being run now.
+    busy: usize,
+    /// Jobs taken from the queue so far.
+    started: u64,
     shutdown: bool,
     next_name: usize,
 }
@@ -48,6 +52,8 @@ impl Pool {
                 threads: 0,
                 idle: 0,
                 pending_wakeups: 0,
+                busy: 0,
+                started: 0,
                 shutdown: false,
                 next_name: 0,
             }),
@@ -58,6 +64,7 @@ impl Pool {
     }
 
     pub(crate) fn push(&self, task: Notified, shared: &Arc<Shared>) {
+        task.header().on_scheduled();
         let mut st = self.state.lock().unwrap();
         if st.shutdown {
             drop(st);
@@ -94,9 +101,13 @@ impl Pool {
         let mut st = self.state.lock().unwrap();
         loop {
             if let Some(task) = st.queue.pop_front() {
+                st.busy += 1;
+                st.started += 1;
                 drop(st);
+                task.header().on_poll_start(PLACE_BLOCKING);
                 task.run();
                 st = self.state.lock().unwrap();
+                st.busy -= 1;
                 continue;
             }
             if st.shutdown {
@@ -112,6 +123,17 @@ impl Pool {
             }
         }
         st.threads -= 1;
+    }
+
+    /// Whether no job is queued or running (for deadlock detection).
+    pub(crate) fn is_idle(&self) -> bool {
+        let st = self.state.lock().unwrap();
+        st.queue.is_empty() && st.busy == 0
+    }
+
+    /// Jobs started so far (deadlock detection's progress count).
+    pub(crate) fn jobs_started(&self) -> u64 {
+        self.state.lock().unwrap().started
     }
 
     pub(crate) fn shutdown(&self) {

@@ -29,8 +29,11 @@ impl Inject {
         }
     }
 
+    /// Takes the oldest task. A worker taking one counts it in its metrics.
     pub(crate) fn pop(&self) -> Option<Notified> {
-        self.queue.pop().ok()
+        let task = self.queue.pop().ok()?;
+        super::worker::count_inject_pop();
+        Some(task)
     }
 
     pub(crate) fn is_empty(&self) -> bool {

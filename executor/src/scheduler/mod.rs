@@ -28,10 +28,12 @@
 //! always has an awake peer able to take the task it just readied.
 
 pub(crate) mod blocking;
+pub(crate) mod deadlock;
 pub(crate) mod idle;
 pub(crate) mod inject;
 pub(crate) mod park;
 pub(crate) mod queue;
+pub(crate) mod sysmon;
 pub(crate) mod worker;
 
 #[cfg(all(test, loom))]
@@ -43,6 +45,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::loom::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Condvar, Mutex, Ordering, fence};
+use crate::runtime::metrics::WorkerStats;
 use crate::runtime::{Builder, UnhandledPanic, context};
 use crate::task::header::Header;
 use crate::task::raw::{Notified, RawTask, Schedule};
@@ -66,11 +69,15 @@ pub(crate) struct Remote {
     /// moved on since it last looked.
     pub(crate) tick: AtomicU32,
     pub(crate) parker: Parker,
+    /// The worker's counters and sysmon's view of its current poll: one cache line of its own
+    /// that only the worker writes.
+    pub(crate) stats: WorkerStats,
 }
 
 pub(crate) struct Config {
     pub(crate) global_queue_interval: u32,
     pub(crate) unhandled_panic: UnhandledPanic,
+    pub(crate) deadlock_detection: bool,
 }
 
 /// The state of one runtime shared by its workers, handles and tasks.
@@ -97,11 +104,16 @@ pub(crate) struct Shared {
     exited_cvar: Condvar,
     /// Parkers of threads inside `block_on`, woken when the runtime shuts down on a panic.
     block_on_parkers: Mutex<slab::Slab<Arc<BlockOnParker>>>,
+    /// User-visible `Handle`s alive (all but the runtime's own): threads that may spawn from
+    /// outside (see `deadlock`).
+    pub(crate) user_handles: AtomicUsize,
+    pub(crate) sysmon: sysmon::Sysmon,
 }
 
 impl Shared {
     pub(crate) fn start(builder: &Builder) -> std::io::Result<Arc<Shared>> {
         let n = builder.resolved_maxprocs()?;
+        crate::clock::refresh();
         let mut remotes = Vec::with_capacity(n);
         let mut cores = Vec::with_capacity(n);
         for index in 0..n {
@@ -111,6 +123,7 @@ impl Shared {
                 lifo: AtomicPtr::new(std::ptr::null_mut()),
                 tick: AtomicU32::new(0),
                 parker: Parker::new(),
+                stats: WorkerStats::default(),
             });
             cores.push(Some(Box::new(Core::new(index, local))));
         }
@@ -129,6 +142,7 @@ impl Shared {
             config: Config {
                 global_queue_interval: builder.global_queue_interval,
                 unhandled_panic: builder.unhandled_panic,
+                deadlock_detection: builder.deadlock_detection,
             },
             blocking: blocking::Pool::new(builder),
             time: Arc::new(TimeDriver::new(n, unpark)),
@@ -140,6 +154,8 @@ impl Shared {
             exited: Mutex::new(0),
             exited_cvar: Condvar::new(),
             block_on_parkers: Mutex::new(slab::Slab::new()),
+            user_handles: AtomicUsize::new(0),
+            sysmon: sysmon::Sysmon::new(builder.sysmon_threshold),
             }
         });
         for index in 0..n {
@@ -171,6 +187,21 @@ impl Shared {
                 }
             }
         }
+        if builder.sysmon {
+            if let Err(e) = sysmon::Sysmon::start(&shared) {
+                shared.shutdown(None);
+                return Err(e);
+            }
+        }
+        if builder.dump_on_sigquit {
+            #[cfg(all(target_os = "linux", not(loom)))]
+            if let Err(e) = crate::runtime::signal::register(&shared) {
+                shared.shutdown(None);
+                return Err(e);
+            }
+            #[cfg(not(all(target_os = "linux", not(loom))))]
+            tracing::warn!("gmp: dump_on_sigquit is only supported on Linux; ignored");
+        }
         tracing::debug!(maxprocs = n, "gmp runtime started");
         Ok(shared)
     }
@@ -185,6 +216,16 @@ impl Shared {
 
     pub(crate) fn num_tasks(&self) -> usize {
         self.registry.len()
+    }
+
+    /// Long polls reported and extra workers started by sysmon.
+    pub(crate) fn sysmon_counts(&self) -> (u64, u64) {
+        self.sysmon.counts()
+    }
+
+    /// Polls started by sysmon's helper thread.
+    pub(crate) fn helper_polls(&self) -> u64 {
+        self.sysmon.helper_polls()
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -245,6 +286,7 @@ impl Shared {
     /// Queues a runnable task: on this runtime's worker thread into its LIFO slot (or, for a
     /// yield, the back of its queue); elsewhere into the injection queue.
     pub(crate) fn schedule_task(&self, task: Notified, is_yield: bool) {
+        task.header().on_scheduled();
         let task = match worker::schedule_local(self, task, is_yield) {
             Ok(()) => return,
             Err(task) => task,
@@ -301,6 +343,7 @@ impl Shared {
         let _time = crate::time::driver::enter(self.time.clone(), 0);
         let parker = Arc::new(BlockOnParker {
             parker: Parker::new(),
+            parked: AtomicBool::new(false),
         });
         let key = self.block_on_parkers.lock().unwrap().insert(parker.clone());
         struct Unregister<'a>(&'a Shared, usize);
@@ -324,8 +367,38 @@ impl Shared {
             if let std::task::Poll::Ready(v) = res {
                 return v;
             }
-            parker.parker.park(None);
+            self.park_block_on(&parker);
         }
+    }
+
+    /// Parks a `block_on` thread until its future is woken, checking for a deadlock meanwhile
+    /// if that is enabled (see `deadlock`).
+    fn park_block_on(&self, parker: &BlockOnParker) {
+        if !self.config.deadlock_detection {
+            parker.parker.park(None);
+            return;
+        }
+        let mut detector = deadlock::Detector::new();
+        let mut deadline = detector.first_deadline(Instant::now());
+        loop {
+            // Relaxed: read by other `block_on` threads' heuristic snapshots only.
+            parker.parked.store(true, Ordering::Relaxed);
+            let woken = parker.parker.park(Some(deadline));
+            parker.parked.store(false, Ordering::Relaxed);
+            if woken {
+                return;
+            }
+            let snapshot = self.quiescence(parker);
+            match detector.observe(snapshot, Instant::now()) {
+                deadlock::Verdict::Wait(d) => deadline = d,
+                deadlock::Verdict::Deadlock => panic!("{}", self.deadlock_report()),
+            }
+        }
+    }
+
+    /// The dump of every live task, as text.
+    pub(crate) fn dump_all(&self) -> String {
+        crate::runtime::Dump::collect(self, |_| true).to_string()
     }
 
     pub(crate) fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
@@ -356,6 +429,7 @@ impl Shared {
             r.parker.unpark();
         }
         self.blocking.shutdown();
+        self.sysmon.wake_for_shutdown();
         true
     }
 
@@ -391,6 +465,8 @@ impl Shared {
                 }
             }
         }
+        // Sysmon never runs task code: it leaves at once.
+        self.sysmon.stop();
         // Pending timers complete now; later ones complete at once.
         self.time.shutdown();
         // Cancel everything still alive. Dropping futures can wake or spawn tasks; those land
@@ -446,6 +522,15 @@ fn cancel_unregistered(raw: RawTask, notified: Notified) {
 /// The waker of a `block_on` future.
 pub(crate) struct BlockOnParker {
     parker: Parker,
+    /// Whether the thread is parked (for other `block_on` threads' deadlock checks).
+    parked: AtomicBool,
+}
+
+impl BlockOnParker {
+    fn is_parked(&self) -> bool {
+        // Relaxed: see `park_block_on`.
+        self.parked.load(Ordering::Relaxed)
+    }
 }
 
 impl std::task::Wake for BlockOnParker {

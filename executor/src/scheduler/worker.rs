@@ -64,7 +64,19 @@ impl Core {
 pub(crate) struct WorkerContext {
     pub(crate) shared: Arc<Shared>,
     index: usize,
+    /// `index` as the tasks' diagnostics record it.
+    place: u16,
     core: RefCell<Box<Core>>,
+}
+
+/// Counts a task taken from the injection queue, if this thread is a worker.
+#[inline]
+pub(crate) fn count_inject_pop() {
+    context::with_worker(|cx| {
+        if let Some(cx) = cx {
+            cx.remote().stats.inject_pops.add(1);
+        }
+    });
 }
 
 /// The index of the current thread's worker, if it is one.
@@ -118,6 +130,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
     let cx = WorkerContext {
         shared,
         index,
+        place: crate::task::header::worker_place(index),
         core: RefCell::new(core),
     };
     let _guard = context::enter_worker(&cx);
@@ -156,7 +169,12 @@ impl WorkerContext {
                 self.run_task(task);
                 continue;
             }
+            self.remote().stats.parks.add(1);
             self.park();
+            // Parking was a syscall anyway: one more clock read keeps the tasks' timestamps
+            // fresh when sysmon is off.
+            crate::clock::refresh();
+            self.shared.sysmon.on_worker_unparked();
         }
     }
 
@@ -172,7 +190,19 @@ impl WorkerContext {
                 }
             }
         }
-        let _ = crate::coop::with_budget(|| task.run());
+        let stats = &self.remote().stats;
+        let header = task.header();
+        header.on_poll_start(self.place);
+        stats.watch.begin(header.id.0, header.spawn_site);
+        let ((), exhausted) = crate::coop::with_budget(|| task.run());
+        stats.watch.end();
+        if exhausted {
+            stats.budget_exhaustions.add(1);
+        }
+    }
+
+    fn remote(&self) -> &super::Remote {
+        &self.shared.remotes[self.index]
     }
 
     fn take_lifo(&self) -> Option<Notified> {
@@ -182,8 +212,10 @@ impl WorkerContext {
         }
         // Acquire: pairs with the Release of the swap that put the task there.
         let p = slot.swap(ptr::null_mut(), Ordering::Acquire);
+        let p = ptr::NonNull::new(p)?;
+        self.remote().stats.lifo_hits.add(1);
         // SAFETY: the slot owned this Notified reference; now we do.
-        ptr::NonNull::new(p).map(|p| unsafe { Notified::from_raw(RawTask::from_raw(p)) })
+        Some(unsafe { Notified::from_raw(RawTask::from_raw(p)) })
     }
 
     fn next_task(&self) -> Option<Notified> {
@@ -264,6 +296,7 @@ impl WorkerContext {
                         continue;
                     }
                     if let Some(t) = shared.remotes[victim].steal.steal_into(&mut core.local) {
+                        self.remote().stats.steals.add(1);
                         return Some(t);
                     }
                 }
@@ -276,7 +309,10 @@ impl WorkerContext {
                 return None;
             }
             match self.steal_stranded_lifo() {
-                Stranded::Took(t) => return Some(t),
+                Stranded::Took(t) => {
+                    self.remote().stats.steals.add(1);
+                    return Some(t);
+                }
                 Stranded::Watching => rounds += 1,
                 Stranded::Nothing => return None,
             }

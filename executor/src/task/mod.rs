@@ -101,13 +101,14 @@ where
     F::Output: Send + 'static,
 {
     let location = std::panic::Location::caller();
-    match crate::runtime::Handle::try_current() {
-        Ok(handle) => handle.spawn_at(future, location),
-        Err(_) => panic!(
+    // No `Handle` (and no reference-count traffic): borrow the current runtime.
+    crate::runtime::context::with_current(|shared| match shared {
+        Some(shared) => crate::scheduler::Shared::spawn(shared, future, location),
+        None => panic!(
             "gmp::spawn called outside a gmp runtime (at {location}): run this code inside \
              `#[gmp::main]`, `Runtime::block_on` or a task, or spawn through a `gmp::runtime::Handle`"
         ),
-    }
+    })
 }
 
 /// Runs a blocking closure on the runtime's blocking pool (Go's hand-off of an M in a syscall),
@@ -133,13 +134,13 @@ where
     R: Send + 'static,
 {
     let location = std::panic::Location::caller();
-    match crate::runtime::Handle::try_current() {
-        Ok(handle) => handle.spawn_blocking_at(f, location),
-        Err(_) => panic!(
+    crate::runtime::context::with_current(|shared| match shared {
+        Some(shared) => crate::scheduler::Shared::spawn_blocking(shared, f, location),
+        None => panic!(
             "gmp::spawn_blocking called outside a gmp runtime (at {location}): call it from a \
              task or through a `gmp::runtime::Handle`"
         ),
-    }
+    })
 }
 
 /// Yields to the scheduler: Go's `runtime.Gosched()`.

@@ -210,8 +210,10 @@ where
 {
     let deadline = super::deadline_after(duration);
     // The runtime is captured now: Go runs `f` on the runtime the timer was created in.
+    // An internal handle: it does not count as a spawner from outside (see deadlock detection;
+    // the armed timer keeps the detector quiet already).
     let runtime = if driver::is_bound() {
-        Handle::try_current().ok()
+        crate::runtime::context::current_shared().map(Handle::uncounted)
     } else {
         None
     };

@@ -1,0 +1,182 @@
+//! Runtime metrics: what each worker did, and how many tasks came and went.
+//!
+//! # Design
+//!
+//! Each worker counts its own events in a [`WorkerStats`] block of its own (one cache line,
+//! written only by that worker with `Relaxed` load + store pairs, never a read-modify-write),
+//! so counting costs a few cycles on a line the worker already owns. Task counts come from the
+//! live-task registry, which updates them under the shard lock it takes anyway. Reading the
+//! metrics takes every registry shard lock once, briefly; the per-worker counters are read
+//! without synchronization, so a snapshot taken while the runtime runs is approximate (each
+//! counter is exact, but they are not read at one instant).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::scheduler::Shared;
+
+/// Per-worker event counters (crate-internal). `std` atomics even under `cfg(loom)`: nothing
+/// synchronizes through them.
+#[derive(Default)]
+#[repr(align(128))]
+pub(crate) struct WorkerStats {
+    /// The current poll, for sysmon; also counts polls.
+    pub(crate) watch: crate::scheduler::sysmon::PollWatch,
+    pub(crate) steals: Counter,
+    pub(crate) parks: Counter,
+    pub(crate) lifo_hits: Counter,
+    pub(crate) inject_pops: Counter,
+    pub(crate) budget_exhaustions: Counter,
+}
+
+/// A counter with a single writer.
+#[derive(Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    /// Adds `n`. Only the owning worker calls this, so a load and a store suffice.
+    #[inline]
+    pub(crate) fn add(&self, n: u64) {
+        let v = self.0.load(Ordering::Relaxed);
+        self.0.store(v.wrapping_add(n), Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// What one worker (Go's P) has done since the runtime started, and its queues now.
+///
+/// # Examples
+///
+/// ```
+/// let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
+/// rt.block_on(async { gmp_executor::spawn(async {}).await.unwrap() });
+/// let m = rt.metrics();
+/// let w: &gmp_executor::runtime::WorkerMetrics = &m.workers[0];
+/// assert!(m.workers.iter().map(|w| w.polls).sum::<u64>() >= 1);
+/// # let _ = w;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerMetrics {
+    /// Task polls started.
+    pub polls: u64,
+    /// Successful steals from another worker's queue or LIFO slot.
+    pub steals: u64,
+    /// Times the worker parked for lack of work.
+    pub parks: u64,
+    /// Tasks taken from the LIFO slot (Go's `runnext`).
+    pub lifo_hits: u64,
+    /// Tasks taken from the global injection queue.
+    pub inject_pops: u64,
+    /// Polls that used up their whole cooperative budget (see [`coop`](crate::coop)).
+    pub budget_exhaustions: u64,
+    /// Tasks in the worker's local run queue now.
+    pub local_queue_depth: usize,
+    /// Whether the LIFO slot holds a task now.
+    pub lifo_occupied: bool,
+}
+
+/// A snapshot of a runtime's counters: [`Runtime::metrics`](crate::Runtime::metrics).
+///
+/// # Examples
+///
+/// ```
+/// let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
+/// rt.block_on(async {
+///     for _ in 0..10 {
+///         gmp_executor::spawn(async {}).await.unwrap();
+///     }
+/// });
+/// let m = rt.metrics();
+/// assert_eq!(m.workers.len(), 2);
+/// assert_eq!(m.tasks_spawned, 10);
+/// assert_eq!(m.tasks_completed, 10);
+/// assert_eq!(m.tasks_alive, 0);
+/// println!("{m}");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeMetrics {
+    /// One entry per worker, by index.
+    pub workers: Vec<WorkerMetrics>,
+    /// Tasks spawned so far (blocking jobs included).
+    pub tasks_spawned: u64,
+    /// Tasks that completed (with an output, a panic or a cancellation).
+    pub tasks_completed: u64,
+    /// Tasks alive now (Go's `go_goroutines`).
+    pub tasks_alive: usize,
+    /// Tasks in the global injection queue now.
+    pub injection_queue_depth: usize,
+    /// Task polls sysmon found running longer than its threshold (each reported once).
+    pub long_polls: u64,
+    /// Temporary extra workers sysmon started because every worker was stuck.
+    pub extra_workers_started: u64,
+}
+
+impl RuntimeMetrics {
+    pub(crate) fn collect(shared: &Shared) -> RuntimeMetrics {
+        let workers = shared
+            .remotes
+            .iter()
+            .map(|r| WorkerMetrics {
+                polls: r.stats.watch.polls(),
+                steals: r.stats.steals.get(),
+                parks: r.stats.parks.get(),
+                lifo_hits: r.stats.lifo_hits.get(),
+                inject_pops: r.stats.inject_pops.get(),
+                budget_exhaustions: r.stats.budget_exhaustions.get(),
+                local_queue_depth: r.steal.len(),
+                lifo_occupied: !r.lifo.load(crate::loom::Ordering::Relaxed).is_null(),
+            })
+            .collect();
+        let (tasks_spawned, tasks_completed) = shared.registry.counts();
+        let (long_polls, extra_workers_started) = shared.sysmon_counts();
+        RuntimeMetrics {
+            workers,
+            tasks_spawned,
+            tasks_completed,
+            tasks_alive: shared.num_tasks(),
+            injection_queue_depth: shared.inject.len(),
+            long_polls,
+            extra_workers_started,
+        }
+    }
+}
+
+impl fmt::Display for RuntimeMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "tasks: {} alive, {} spawned, {} completed; injection queue {}; sysmon: {} long polls, \
+             {} extra workers",
+            self.tasks_alive,
+            self.tasks_spawned,
+            self.tasks_completed,
+            self.injection_queue_depth,
+            self.long_polls,
+            self.extra_workers_started,
+        )?;
+        for (i, w) in self.workers.iter().enumerate() {
+            write!(
+                f,
+                "worker {i}: {} polls, {} steals, {} parks, {} LIFO hits, {} injection pops, \
+                 {} budget exhaustions; queue {}{}",
+                w.polls,
+                w.steals,
+                w.parks,
+                w.lifo_hits,
+                w.inject_pops,
+                w.budget_exhaustions,
+                w.local_queue_depth,
+                if w.lifo_occupied { " + LIFO" } else { "" },
+            )?;
+            if i + 1 < self.workers.len() {
+                writeln!(f)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,458 @@
+//! sysmon: a monitor thread, like Go's, that notices polls that block their worker and rescues
+//! the work queued behind them.
+//!
+//! # The problem
+//!
+//! A task that blocks its thread (a `std::thread::sleep`, a synchronous read, a long CPU loop
+//! without an `.await`) holds its worker for the whole poll: tasks in that worker's LIFO slot and
+//! local queue wait, and if every worker is blocked, nothing runs at all. Go preempts such a
+//! goroutine after 10 ms (`forcePreemptNS`) and hands the P of a thread stuck in a syscall to
+//! another M (`handoffp`). A future cannot be preempted, so gmp does the rest: it reports the
+//! poll and moves the work away from it.
+//!
+//! # What sysmon does
+//!
+//! One thread per runtime samples every worker's [`PollWatch`]: a sequence number the worker
+//! bumps when a poll starts (to odd) and ends (to even), with the id and spawn site of the task
+//! it polls. A worker whose sequence is odd and unchanged since a sample at least `threshold`
+//! ago (default 10 ms) is *stuck* in one poll. Then sysmon:
+//!
+//! 1. reports it once, through `tracing` at `warn` level: task id, spawn site, worker, how
+//!    long so far;
+//! 2. moves the stuck worker's LIFO task and local queue to the injection queue (stealing from
+//!    its queue with the ordinary thief protocol) and wakes a parked worker to take them;
+//! 3. when *every* worker is stuck, fires due timers itself (the timer driver's hand-off; the
+//!    I/O reactor will be handed off the same way, see `Shared::io_registrations`), and, if
+//!    work is waiting, starts a temporary **helper** thread (Go's `handoffp` + `startm`): it
+//!    runs tasks from the injection queue, with the runtime entered so they can spawn and use
+//!    timers, until sysmon sees a worker free again, and then exits.
+//!
+//! # Sampling cost
+//!
+//! Sysmon sleeps between samples with Go's back-off: 20 us after an event (a new long poll,
+//! tasks rescued, a helper started), doubling after 50 quiet samples, up to 1 ms while some
+//! worker is inside a poll (so a stuck poll is seen within `threshold` + about 2 ms) and 10 ms
+//! otherwise. Once fully backed off with every worker parked, it sleeps until a worker unparks
+//! (the worker loop wakes it: one load per unpark, plus a futex wake at most once per sysmon
+//! period), so an idle runtime costs nothing. A busy runtime costs up to 1,000 samples a
+//! second, a few microseconds each (each reads one cache line per worker and refreshes the
+//! coarse clock of `clock.rs`).
+//!
+//! # Limits
+//!
+//! - Sysmon cannot make the stuck poll return: the task's own worker stays blocked until it
+//!   does. Tasks the stuck task wakes *during* its poll land in its LIFO slot again; sysmon moves
+//!   them at its next sample.
+//! - One helper at a time. A helper that itself picks up a blocking task is stuck too, and the
+//!   injection queue waits until a worker or the helper frees up.
+//! - The helper has no local queue: what it spawns or wakes goes through the injection queue,
+//!   and it looks there every 100 us when it finds nothing (sysmon's helper is a rescue path,
+//!   not a fast one).
+//!
+//! Rejected: a helper with a full worker core (handing the stuck worker's core to a new thread,
+//! as Go hands off a P): the stuck thread holds its core borrowed for the whole poll, and
+//! wrestling it away would need the core behind a lock on every scheduling operation.
+//!
+//! The thread and its flags use `std` types directly, not the loom shim: sysmon never runs under
+//! `cfg(loom)` (the builder turns it off there).
+
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use super::Shared;
+use super::queue;
+use crate::task::header::PLACE_HELPER;
+use crate::task::raw::{Notified, RawTask};
+
+/// Go's `forcePreemptNS`.
+pub(crate) const DEFAULT_THRESHOLD: Duration = Duration::from_millis(10);
+/// Shortest sleep between samples (Go's 20 us).
+const MIN_DELAY: Duration = Duration::from_micros(20);
+/// Longest sleep while some worker is inside a poll.
+const MAX_DELAY_BUSY: Duration = Duration::from_millis(1);
+/// Longest sleep otherwise (Go's 10 ms).
+const MAX_DELAY_IDLE: Duration = Duration::from_millis(10);
+/// Quiet samples before the sleep starts doubling (Go's 50).
+const QUIET_SAMPLES: u32 = 50;
+/// How long the helper sleeps when it finds nothing to run.
+const HELPER_NAP: Duration = Duration::from_micros(100);
+
+/// A worker's current poll, as sysmon sees it. Written only by the worker.
+#[derive(Default)]
+pub(crate) struct PollWatch {
+    /// Twice the polls started, plus one while a poll runs.
+    seq: AtomicU64,
+    /// Id of the task being polled.
+    task_id: AtomicU64,
+    /// Its spawn site.
+    site: AtomicPtr<Location<'static>>,
+}
+
+impl PollWatch {
+    /// The worker starts polling a task.
+    #[inline]
+    pub(crate) fn begin(&self, task_id: u64, site: &'static Location<'static>) {
+        self.task_id.store(task_id, Ordering::Relaxed);
+        self.site.store(
+            site as *const Location<'static> as *mut _,
+            Ordering::Relaxed,
+        );
+        let seq = self.seq.load(Ordering::Relaxed);
+        // Release: publishes `task_id` and `site` to sysmon's Acquire load of `seq`.
+        self.seq.store(seq + 1, Ordering::Release);
+    }
+
+    /// The poll returned.
+    #[inline]
+    pub(crate) fn end(&self) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed);
+    }
+
+    /// Polls started so far.
+    pub(crate) fn polls(&self) -> u64 {
+        self.seq.load(Ordering::Relaxed).div_ceil(2)
+    }
+
+    fn seq(&self) -> u64 {
+        // Acquire: pairs with the Release in `begin`.
+        self.seq.load(Ordering::Acquire)
+    }
+
+    /// The task of the poll numbered `seq`, if that poll is still running.
+    fn task(&self, seq: u64) -> Option<(u64, &'static Location<'static>)> {
+        let id = self.task_id.load(Ordering::Relaxed);
+        let site = self.site.load(Ordering::Relaxed);
+        // Re-check: if the worker moved on meanwhile, the fields may be the next poll's.
+        if self.seq() != seq || site.is_null() {
+            return None;
+        }
+        // SAFETY: `site` was stored from a `&'static Location<'static>` in `begin`.
+        Some((id, unsafe { &*site }))
+    }
+}
+
+/// Sysmon's state in `Shared`.
+pub(crate) struct Sysmon {
+    pub(crate) threshold: Duration,
+    /// Wakes the sysmon thread: a flag ("woken") and a condvar.
+    wake: Mutex<bool>,
+    cvar: Condvar,
+    /// Set while sysmon sleeps until a worker unparks.
+    deep_sleep: AtomicBool,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Whether a helper thread is running, and whether sysmon still wants it to.
+    helper_running: AtomicBool,
+    helper_wanted: AtomicBool,
+    helper_polls: AtomicU64,
+    long_polls: AtomicU64,
+    helpers_started: AtomicU64,
+}
+
+impl Sysmon {
+    pub(crate) fn new(threshold: Duration) -> Sysmon {
+        Sysmon {
+            threshold,
+            wake: Mutex::new(false),
+            cvar: Condvar::new(),
+            deep_sleep: AtomicBool::new(false),
+            thread: Mutex::new(None),
+            helper_running: AtomicBool::new(false),
+            helper_wanted: AtomicBool::new(false),
+            helper_polls: AtomicU64::new(0),
+            long_polls: AtomicU64::new(0),
+            helpers_started: AtomicU64::new(0),
+        }
+    }
+
+    /// Starts the sysmon thread of `shared`.
+    pub(crate) fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
+        let s = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("gmp-sysmon".into())
+            .spawn(move || run(&s))?;
+        *shared.sysmon.thread.lock().unwrap() = Some(handle);
+        Ok(())
+    }
+
+    /// A worker left park: wake sysmon if it sleeps until that happens.
+    #[inline]
+    pub(crate) fn on_worker_unparked(&self) {
+        // SeqCst: pairs with the SeqCst store of `deep_sleep` and load of the idle state in
+        // `run` (Dekker: either sysmon sees this worker unparked, or we see it asleep).
+        if self.deep_sleep.load(Ordering::SeqCst) && self.deep_sleep.swap(false, Ordering::SeqCst) {
+            self.unpark();
+        }
+    }
+
+    fn unpark(&self) {
+        *self.wake.lock().unwrap() = true;
+        self.cvar.notify_one();
+    }
+
+    /// Sleeps until woken or `deadline` (forever if `None`).
+    fn park(&self, deadline: Option<Instant>) {
+        let mut woken = self.wake.lock().unwrap();
+        while !*woken {
+            match deadline {
+                None => woken = self.cvar.wait(woken).unwrap(),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        break;
+                    }
+                    woken = self.cvar.wait_timeout(woken, d - now).unwrap().0;
+                }
+            }
+        }
+        *woken = false;
+    }
+
+    /// Shutdown: wake the thread (it sees the flag and exits) and wait for it.
+    pub(crate) fn stop(&self) {
+        self.unpark();
+        let handle = self.thread.lock().unwrap().take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+
+    /// Wakes the thread at shutdown without waiting for it.
+    pub(crate) fn wake_for_shutdown(&self) {
+        self.unpark();
+    }
+
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (
+            self.long_polls.load(Ordering::Relaxed),
+            self.helpers_started.load(Ordering::Relaxed),
+        )
+    }
+
+    pub(crate) fn helper_is_running(&self) -> bool {
+        self.helper_running.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn helper_polls(&self) -> u64 {
+        self.helper_polls.load(Ordering::Relaxed)
+    }
+}
+
+/// What sysmon remembers of a worker between samples.
+#[derive(Clone, Copy)]
+struct View {
+    seq: u64,
+    first_seen: Instant,
+    reported: bool,
+}
+
+fn run(shared: &Arc<Shared>) {
+    let sysmon = &shared.sysmon;
+    let n = shared.num_workers();
+    let start = Instant::now();
+    let mut views = vec![
+        View {
+            seq: 0,
+            first_seen: start,
+            reported: false,
+        };
+        n
+    ];
+    // Where rescued tasks pass on their way to the injection queue.
+    let (mut local, _stealer) = queue::local::<Notified>();
+    let mut delay = MIN_DELAY;
+    let mut quiet = 0u32;
+    loop {
+        if shared.is_shutdown() {
+            break;
+        }
+        // Quiet for a while (fully backed off) and every worker parked: sleep until one wakes.
+        let all_parked =
+            shared.idle.num_parked() == n && !sysmon.helper_running.load(Ordering::Relaxed);
+        if delay >= MAX_DELAY_IDLE && all_parked {
+            // SeqCst: see `on_worker_unparked`.
+            sysmon.deep_sleep.store(true, Ordering::SeqCst);
+            if shared.idle.num_parked() == n && !shared.is_shutdown() {
+                sysmon.park(None);
+            }
+            sysmon.deep_sleep.store(false, Ordering::SeqCst);
+            // A worker woke: look again soon, but do not restart the back-off from scratch
+            // (a runtime that parks and unparks often would keep sysmon at 20 us).
+            delay = MAX_DELAY_BUSY;
+            quiet = QUIET_SAMPLES;
+            continue;
+        }
+        sysmon.park(Some(Instant::now() + delay));
+        if shared.is_shutdown() {
+            break;
+        }
+        crate::clock::refresh();
+        let now = Instant::now();
+        let mut in_poll = false;
+        let mut stuck = 0;
+        // Something happened that deserves a closer look: a new long poll, tasks rescued, a
+        // helper started.
+        let mut event = false;
+        for (w, view) in views.iter_mut().enumerate() {
+            let watch = &shared.remotes[w].stats.watch;
+            let seq = watch.seq();
+            if seq % 2 == 0 {
+                view.seq = seq;
+                continue;
+            }
+            in_poll = true;
+            if seq != view.seq {
+                *view = View {
+                    seq,
+                    first_seen: now,
+                    reported: false,
+                };
+                continue;
+            }
+            let elapsed = now - view.first_seen;
+            if elapsed < sysmon.threshold {
+                continue;
+            }
+            stuck += 1;
+            if !view.reported {
+                view.reported = true;
+                event = true;
+                sysmon.long_polls.fetch_add(1, Ordering::Relaxed);
+                if let Some((id, site)) = watch.task(seq) {
+                    tracing::warn!(
+                        worker = w,
+                        task.id = id,
+                        spawn_site = %site,
+                        elapsed_ms = elapsed.as_millis() as u64,
+                        "task {id} spawned at {site} has run for {} ms in one poll on worker {w}: \
+                         it is blocking its thread (move blocking calls to spawn_blocking, add \
+                         yield_now to long loops); its worker's queued tasks go to other workers",
+                        elapsed.as_millis()
+                    );
+                }
+            }
+            event |= rescue(shared, w, &mut local) > 0;
+        }
+        if stuck == n {
+            event |= hand_off(shared, now);
+        } else {
+            sysmon.helper_wanted.store(false, Ordering::Relaxed);
+        }
+        // Back off as Go does: 20 us after an event, doubling after 50 quiet samples, up to
+        // 1 ms while a poll runs (it may be the next stuck one) and 10 ms otherwise.
+        if event {
+            quiet = 0;
+            delay = MIN_DELAY;
+        } else {
+            quiet = quiet.saturating_add(1);
+            if quiet > QUIET_SAMPLES {
+                delay *= 2;
+            }
+            delay = delay.min(if in_poll {
+                MAX_DELAY_BUSY
+            } else {
+                MAX_DELAY_IDLE
+            });
+        }
+    }
+    sysmon.helper_wanted.store(false, Ordering::Relaxed);
+    // Anything left in our staging queue goes back (it is empty between samples).
+    while let Some(t) = local.pop() {
+        shared.inject.push(t);
+    }
+}
+
+/// Moves a stuck worker's LIFO task and local queue to the injection queue; returns how many
+/// tasks moved.
+fn rescue(shared: &Shared, w: usize, local: &mut queue::Local<Notified>) -> usize {
+    let remote = &shared.remotes[w];
+    let mut moved = 0usize;
+    // Acquire: pairs with the Release of the swap that put the task in the slot (worker
+    // `schedule_local`); the owner swaps with AcqRel too, so exactly one of us gets each task.
+    let p = remote.lifo.swap(std::ptr::null_mut(), Ordering::Acquire);
+    if let Some(p) = std::ptr::NonNull::new(p) {
+        // SAFETY: the slot owned this Notified reference; the swap moved it to us.
+        let task = unsafe { Notified::from_raw(RawTask::from_raw(p)) };
+        shared.inject.push(task);
+        moved += 1;
+    }
+    // Steal half at a time until the queue is empty (or another thief is at it).
+    while let Some(first) = remote.steal.steal_into(local) {
+        shared.inject.push(first);
+        moved += 1;
+        while let Some(t) = local.pop() {
+            shared.inject.push(t);
+            moved += 1;
+        }
+    }
+    if moved > 0 {
+        tracing::debug!(
+            worker = w,
+            moved,
+            "sysmon moved a stuck worker's queued tasks"
+        );
+        shared.notify_parked();
+    }
+    moved
+}
+
+/// Every worker is stuck: fire due timers and make sure a helper runs what is runnable.
+/// Returns whether it started a helper.
+fn hand_off(shared: &Arc<Shared>, now: Instant) -> bool {
+    let sysmon = &shared.sysmon;
+    if shared.time.next_deadline().is_some_and(|d| d <= now) {
+        shared.time.process(now);
+    }
+    if shared.inject.is_empty() {
+        return false;
+    }
+    sysmon.helper_wanted.store(true, Ordering::Relaxed);
+    // Acquire: pairs with the Release in the helper's exit, so a new helper starts only after
+    // the previous one stopped touching its state.
+    if sysmon.helper_running.swap(true, Ordering::Acquire) {
+        return false;
+    }
+    sysmon.helpers_started.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!("every worker is stuck: sysmon starts a helper thread");
+    let s = shared.clone();
+    let spawned = std::thread::Builder::new()
+        .name("gmp-sysmon-helper".into())
+        .spawn(move || helper(&s));
+    if let Err(e) = spawned {
+        sysmon.helper_running.store(false, Ordering::Release);
+        tracing::error!("gmp: sysmon could not start a helper thread: {e}");
+        return false;
+    }
+    true
+}
+
+/// The helper: runs injected tasks while sysmon wants it to.
+fn helper(shared: &Arc<Shared>) {
+    let sysmon = &shared.sysmon;
+    {
+        let _enter = crate::runtime::context::enter(shared.clone());
+        let _time = crate::time::driver::enter(shared.time.clone(), 0);
+        while sysmon.helper_wanted.load(Ordering::Relaxed) && !shared.is_shutdown() {
+            if let Some(task) = shared.inject.pop() {
+                task.header().on_poll_start(PLACE_HELPER);
+                sysmon.helper_polls.fetch_add(1, Ordering::Relaxed);
+                let _ = crate::coop::with_budget(|| task.run());
+                continue;
+            }
+            let now = Instant::now();
+            if shared.time.next_deadline().is_some_and(|d| d <= now) {
+                shared.time.process(now);
+                continue;
+            }
+            std::thread::sleep(HELPER_NAP);
+        }
+    }
+    // Release: pairs with the Acquire swap in `hand_off`.
+    sysmon.helper_running.store(false, Ordering::Release);
+    // Tasks it left in the injection queue belong to the workers again.
+    if !shared.inject.is_empty() {
+        shared.notify_parked();
+    }
+}

@@ -1,0 +1,165 @@
+//! sysmon: long polls are reported once, the work behind a stuck worker still runs, and an idle
+//! runtime's sysmon sleeps.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use gmp_executor::{Builder, Runtime};
+
+fn rt(n: usize, threshold_ms: u64) -> Runtime {
+    Builder::new()
+        .maxprocs(n)
+        .sysmon_threshold(Duration::from_millis(threshold_ms))
+        .build()
+        .unwrap()
+}
+
+/// Warnings logged through `tracing`, from any thread (sysmon logs from its own).
+fn warnings() -> &'static Mutex<Vec<String>> {
+    static LOG: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        tracing::subscriber::set_global_default(Capture).unwrap();
+        Mutex::new(Vec::new())
+    })
+}
+
+/// A minimal subscriber that keeps the messages of `warn` events.
+struct Capture;
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, meta: &tracing::Metadata<'_>) -> bool {
+        *meta.level() <= tracing::Level::WARN
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut m = Message(String::new());
+        event.record(&mut m);
+        warnings().lock().unwrap().push(m.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn a_long_poll_is_reported_once_with_its_spawn_site() {
+    let log = warnings();
+    let rt = rt(2, 10);
+    let line = line!() + 1;
+    let blocker = rt.spawn(async { std::thread::sleep(Duration::from_millis(150)) });
+    rt.block_on(blocker).unwrap();
+    let site = format!("{}:{line}:", file!());
+    let reports: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.contains(&site))
+        .cloned()
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].contains("in one poll on worker"),
+        "{}",
+        reports[0]
+    );
+    assert_eq!(rt.metrics().long_polls, 1);
+}
+
+#[test]
+fn the_lifo_task_of_the_only_stuck_worker_runs() {
+    // One worker: the task woken by the blocker sits in its LIFO slot, where no peer can steal
+    // it; sysmon moves it and a helper runs it.
+    let rt = rt(1, 10);
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    let waited = rt.block_on(async move {
+        let start = Instant::now();
+        gmp_executor::spawn(async move {
+            let r2 = r.clone();
+            gmp_executor::spawn(async move { r2.store(true, Ordering::Release) }).detach();
+            std::thread::sleep(Duration::from_millis(400));
+            r.load(Ordering::Acquire)
+        })
+        .await
+        .unwrap();
+        start.elapsed()
+    });
+    assert!(ran.load(Ordering::Acquire));
+    assert!(waited >= Duration::from_millis(400));
+    let m = rt.metrics();
+    assert_eq!(m.long_polls, 1);
+    assert_eq!(m.extra_workers_started, 1);
+}
+
+#[test]
+fn spawns_from_outside_run_while_every_worker_is_stuck() {
+    let rt = rt(2, 10);
+    let release = Arc::new(AtomicBool::new(false));
+    // Two blockers, one per worker (each spins until released, like a CPU-bound loop).
+    let blockers: Vec<_> = (0..2)
+        .map(|_| {
+            let r = release.clone();
+            rt.spawn(async move {
+                while !r.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(30));
+    let mut worst = Duration::ZERO;
+    for _ in 0..20 {
+        let spawned = Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel();
+        rt.spawn(async move { tx.send(spawned.elapsed()).unwrap() })
+            .detach();
+        worst = worst.max(rx.recv_timeout(Duration::from_secs(5)).unwrap());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    release.store(true, Ordering::Release);
+    rt.block_on(async {
+        for b in blockers {
+            b.await.unwrap();
+        }
+    });
+    // Generous: the helper starts within the threshold plus a few sampling periods; on a loaded
+    // machine threads are slow to be scheduled.
+    assert!(
+        worst < Duration::from_millis(500),
+        "worst spawn-to-run {worst:?}"
+    );
+    assert!(rt.metrics().extra_workers_started >= 1);
+}
+
+#[test]
+fn timers_fire_while_every_worker_is_stuck() {
+    let rt = rt(1, 10);
+    let fired = rt.block_on(async {
+        let timer = gmp_executor::spawn(async {
+            let start = Instant::now();
+            gmp_executor::time::sleep(Duration::from_millis(20)).await;
+            start.elapsed()
+        });
+        gmp_executor::time::sleep(Duration::from_millis(2)).await;
+        let blocker = gmp_executor::spawn(async { std::thread::sleep(Duration::from_millis(300)) });
+        let fired = timer.await.unwrap();
+        blocker.await.unwrap();
+        fired
+    });
+    assert!(
+        fired < Duration::from_millis(200),
+        "timer fired after {fired:?}"
+    );
+}
