@@ -347,8 +347,12 @@ pub mod __private {
             gmp_executor::coop::poll_proceed(cx)
         }
 
-        /// Shuffles the poll order uniformly (Fisher-Yates).
+        /// Shuffles the poll order uniformly (Fisher-Yates). Under loom the order is fixed:
+        /// a model must replay identically.
         pub fn shuffle(&self, order: &mut [u8]) {
+            if cfg!(loom) {
+                return;
+            }
             for i in (1..order.len()).rev() {
                 let j = (next_random() % (i as u64 + 1)) as usize;
                 order.swap(i, j);
