@@ -20,8 +20,12 @@
 //!
 //! Every future is *cancel-safe*: dropping a [`SendFuture`] or [`RecvFuture`] at any point
 //! (a timeout, a `select!` that chose another arm, an aborted task) never loses a value, never
-//! delivers one twice, and never leaves the other side waiting forever. See the design note in
-//! `state.rs` for how.
+//! delivers one twice, and never leaves the other side waiting forever. A receive dropped after
+//! a value was handed to it puts the value back at the front of the channel. A send dropped
+//! blind may have been delivered just before (a parked sender's value is taken by the
+//! receiver); keep the future and call [`SendFuture::into_value`], or send from a
+//! [`select!`](crate::select!) arm, to know for sure: an unchosen arm never delivers. See the
+//! design note in `state.rs` for how.
 //!
 //! The channels need only a `Waker`, so they work under any executor; under gmp each operation
 //! also spends the task's cooperative budget ([`gmp_executor::coop`]), and handing a value to a

@@ -49,8 +49,12 @@ impl<T> Sender<T> {
     /// (a receiver that is parked gets it directly, and the send completes without parking).
     /// Fails with the value if the channel is closed, or closes while the send waits.
     ///
-    /// Cancel safety: dropping the future before it completes never delivers the value; use
-    /// [`SendFuture::into_value`] to get it back.
+    /// Cancel safety: dropping the future never loses the value and never delivers it twice.
+    /// A value a receiver took *before* the drop (the hand-off happens on the receiver's side,
+    /// possibly just before a timeout fires) stays delivered; any other value is never
+    /// delivered. To know which, keep the future: [`SendFuture::into_value`] returns the value
+    /// if it was not delivered, and as a [`select!`](crate::select!) arm an unchosen send
+    /// never delivers.
     ///
     /// # Examples
     ///
