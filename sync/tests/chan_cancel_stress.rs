@@ -44,7 +44,7 @@ async fn produce(
     b: Sender<u64>,
     maybe: Arc<Mutex<Vec<u64>>>,
 ) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (id + 1) * 0x1234_5678);
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((id + 1) * 0x1234_5678));
     for v in values {
         loop {
             match rng.next() % 6 {
@@ -111,7 +111,7 @@ async fn produce(
 }
 
 async fn consume(id: u64, a: Receiver<u64>, b: Receiver<u64>, out: Arc<Mutex<Vec<u64>>>) {
-    let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ (id + 7) * 0x9876_5431);
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ ((id + 7) * 0x9876_5431));
     let mut got = Vec::new();
     let (mut a_open, mut b_open) = (true, true);
     while a_open || b_open {
