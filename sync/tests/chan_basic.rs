@@ -270,3 +270,10 @@ fn tokio_runtime_interop() {
         assert_eq!(h.await.unwrap(), (0..1000).sum::<u32>());
     });
 }
+
+#[test]
+fn sender_is_sync_for_send_only_values() {
+    // `Cell` is `Send` but not `Sync`: handles must still be shareable, like std's.
+    assert_send_sync::<Sender<std::cell::Cell<u8>>>();
+    assert_send_sync::<Receiver<std::cell::Cell<u8>>>();
+}

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::PoisonError;
 use std::task::{Context, Poll, ready};
 
 use super::error::{SendError, TrySendError};
@@ -31,15 +32,17 @@ use crate::loom::{Arc, Ordering};
 /// ```
 pub struct Sender<T> {
     pub(crate) chan: Arc<Chan<T>>,
-    /// The value in flight through the `Sink` interface.
-    sink: SendOp<T>,
+    /// The value in flight through the `Sink` interface. Only ever reached through `&mut self`
+    /// (`get_mut`, no locking); the `Mutex` is there so that `Sender<T>` is `Sync` whenever
+    /// `T: Send`, like `std`'s, although it may hold a `T`.
+    sink: std::sync::Mutex<SendOp<T>>,
 }
 
 impl<T> Sender<T> {
     pub(crate) fn new(chan: Arc<Chan<T>>) -> Sender<T> {
         Sender {
             chan,
-            sink: SendOp::new(None),
+            sink: std::sync::Mutex::new(SendOp::new(None)),
         }
     }
 
@@ -208,15 +211,16 @@ impl<T> Sender<T> {
     }
 
     fn poll_sink(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
-        if self.sink.is_idle() {
+        let op = self.sink.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if op.is_idle() {
             return Poll::Ready(Ok(()));
         }
         ready!(gmp_executor::coop::poll_proceed(cx));
-        match self.chan.poll_send(&mut self.sink, None, Some(cx.waker())) {
+        match self.chan.poll_send(op, None, Some(cx.waker())) {
             SendPoll::Sent => Poll::Ready(Ok(())),
-            SendPoll::Closed => Poll::Ready(Err(SendError(
-                self.sink.value.take().expect("value given back"),
-            ))),
+            SendPoll::Closed => {
+                Poll::Ready(Err(SendError(op.value.take().expect("value given back"))))
+            }
             SendPoll::Full | SendPoll::Pending => Poll::Pending,
         }
     }
@@ -235,7 +239,8 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        self.chan.cancel_send(&mut self.sink);
+        self.chan
+            .cancel_send(self.sink.get_mut().unwrap_or_else(PoisonError::into_inner));
         if Chan::<T>::release(&self.chan.senders) {
             self.chan.close();
         }
@@ -275,11 +280,9 @@ impl<T> futures_sink::Sink<T> for Sender<T> {
 
     fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), SendError<T>> {
         let this = self.get_mut();
-        assert!(
-            this.sink.is_idle(),
-            "Sink::start_send called without poll_ready"
-        );
-        this.sink = SendOp::new(Some(item));
+        let op = this.sink.get_mut().unwrap_or_else(PoisonError::into_inner);
+        assert!(op.is_idle(), "Sink::start_send called without poll_ready");
+        *op = SendOp::new(Some(item));
         Ok(())
     }
 
