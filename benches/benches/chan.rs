@@ -440,7 +440,9 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_millis(1000))
-        .sample_size(10);
+        .sample_size(10)
+        .nresamples(10_000)
+        .without_plots();
     targets = uncontended, benches
 }
 criterion_main!(chan);
