@@ -315,6 +315,18 @@ pub mod __private {
         sel: Arc<Selection>,
     }
 
+    impl Drop for Selector {
+        fn drop(&mut self) {
+            // The arms are gone (they are dropped first), and with them every waiter that held
+            // the token: keep it for the next select on this thread.
+            #[cfg(not(loom))]
+            if Arc::get_mut(&mut self.sel).is_some() {
+                let sel = self.sel.clone();
+                let _ = SPARE.try_with(|s| s.set(Some(sel)));
+            }
+        }
+    }
+
     impl fmt::Debug for Selector {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("Selector")
@@ -323,8 +335,23 @@ pub mod __private {
         }
     }
 
+    #[cfg(not(loom))]
+    thread_local! {
+        /// A token from an earlier select on this thread, reused so that a select in a loop
+        /// allocates nothing (Go's select allocates nothing either).
+        static SPARE: Cell<Option<Arc<Selection>>> = const { Cell::new(None) };
+    }
+
     impl Selector {
         pub fn new(nonblocking: bool) -> Selector {
+            #[cfg(not(loom))]
+            if let Some(mut sel) = SPARE.with(Cell::take) {
+                // Unique: no waiter of an earlier select can still see it.
+                if let Some(s) = Arc::get_mut(&mut sel) {
+                    *s = Selection::new(nonblocking);
+                    return Selector { sel };
+                }
+            }
             Selector {
                 sel: Arc::new(Selection::new(nonblocking)),
             }
