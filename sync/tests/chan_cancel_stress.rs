@@ -11,12 +11,25 @@
 //!   is delivered at most once, so such values are recorded as "maybe" and must be received
 //!   at most once.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use gmp_sync::chan::{self, Receiver, Sender, TryRecvError};
 use gmp_sync::select;
+
+/// The executor's timer: `tokio::time::sleep` or `gmp::time::sleep`.
+type SleepFn = fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Like `tokio::time::timeout`: the future is dropped blind if the timer fires first.
+async fn timeout<F: Future + Unpin>(sleep: SleepFn, d: Duration, f: F) -> Result<F::Output, ()> {
+    match futures::future::select(f, sleep(d)).await {
+        futures::future::Either::Left((v, _)) => Ok(v),
+        futures::future::Either::Right(((), _)) => Err(()),
+    }
+}
 
 struct Rng(u64);
 
@@ -33,11 +46,12 @@ impl Rng {
 /// wins at a random point.
 async fn pending_for(n: u64) {
     for _ in 0..n {
-        tokio::task::yield_now().await;
+        gmp_executor::yield_now().await;
     }
 }
 
 async fn produce(
+    sleep: SleepFn,
     id: u64,
     values: std::ops::Range<u64>,
     a: Sender<u64>,
@@ -51,7 +65,7 @@ async fn produce(
                 0 => {
                     let d = Duration::from_micros(rng.next() % 200);
                     let mut f = a.send(v);
-                    if let Ok(r) = tokio::time::timeout(d, &mut f).await {
+                    if let Ok(r) = timeout(sleep, d, &mut f).await {
                         r.unwrap();
                         break;
                     }
@@ -61,7 +75,7 @@ async fn produce(
                 }
                 5 => {
                     let d = Duration::from_micros(rng.next() % 200);
-                    if let Ok(r) = tokio::time::timeout(d, b.send(v)).await {
+                    if let Ok(r) = timeout(sleep, d, b.send(v)).await {
                         r.unwrap();
                     } else {
                         maybe.lock().unwrap().push(v);
@@ -84,7 +98,7 @@ async fn produce(
                         r.unwrap();
                         break;
                     }
-                    tokio::task::yield_now().await;
+                    gmp_executor::yield_now().await;
                     if let Poll::Ready(r) = futures::poll!(&mut f) {
                         r.unwrap();
                         break;
@@ -99,7 +113,7 @@ async fn produce(
                     if b.try_send(v).is_ok() {
                         break;
                     }
-                    tokio::task::yield_now().await;
+                    gmp_executor::yield_now().await;
                 }
                 _ => {
                     b.send(v).await.unwrap();
@@ -110,7 +124,13 @@ async fn produce(
     }
 }
 
-async fn consume(id: u64, a: Receiver<u64>, b: Receiver<u64>, out: Arc<Mutex<Vec<u64>>>) {
+async fn consume(
+    sleep: SleepFn,
+    id: u64,
+    a: Receiver<u64>,
+    b: Receiver<u64>,
+    out: Arc<Mutex<Vec<u64>>>,
+) {
     let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ ((id + 7) * 0x9876_5431));
     let mut got = Vec::new();
     let (mut a_open, mut b_open) = (true, true);
@@ -118,7 +138,7 @@ async fn consume(id: u64, a: Receiver<u64>, b: Receiver<u64>, out: Arc<Mutex<Vec
         match rng.next() % 4 {
             0 if a_open => {
                 let d = Duration::from_micros(rng.next() % 200);
-                match tokio::time::timeout(d, a.recv()).await {
+                match timeout(sleep, d, a.recv()).await {
                     Ok(Some(v)) => got.push(v),
                     Ok(None) => a_open = false,
                     Err(_) => {}
@@ -139,7 +159,7 @@ async fn consume(id: u64, a: Receiver<u64>, b: Receiver<u64>, out: Arc<Mutex<Vec
                     // Dropped after parking: a value handed to it in between goes back.
                     Poll::Pending => drop(f),
                 }
-                tokio::task::yield_now().await;
+                gmp_executor::yield_now().await;
             }
             _ if b_open => match b.recv().await {
                 Some(v) => got.push(v),
@@ -185,12 +205,40 @@ fn consume_thread(a: Receiver<u64>, b: Receiver<u64>, out: Arc<Mutex<Vec<u64>>>)
     out.lock().unwrap().extend(got);
 }
 
-fn run(cap: usize, producers: u64, per_producer: u64) {
+/// The executor a stress run uses: how to spawn, block on, and sleep.
+struct Exec<'a> {
+    spawn: Box<dyn Fn(Pin<Box<dyn Future<Output = ()> + Send>>) + 'a>,
+    block_on: Box<dyn Fn(Pin<Box<dyn Future<Output = ()>>>) + 'a>,
+    sleep: SleepFn,
+}
+
+fn with_tokio(f: impl FnOnce(&Exec<'_>)) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
+    let h = rt.handle().clone();
+    let exec = Exec {
+        spawn: Box::new(move |f| drop(h.spawn(f))),
+        block_on: Box::new(|f| rt.block_on(f)),
+        sleep: |d| Box::pin(tokio::time::sleep(d)),
+    };
+    f(&exec);
+}
+
+fn with_gmp(f: impl FnOnce(&Exec<'_>)) {
+    let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
+    let h = rt.handle().clone();
+    let exec = Exec {
+        spawn: Box::new(move |f| h.spawn(f).detach()),
+        block_on: Box::new(|f| rt.block_on(f)),
+        sleep: |d| Box::pin(gmp_executor::time::sleep(d)),
+    };
+    f(&exec);
+}
+
+fn run(exec: &Exec<'_>, cap: usize, producers: u64, per_producer: u64) {
     let (a_tx, a_rx) = chan::bounded::<u64>(cap);
     let (b_tx, b_rx) = chan::bounded::<u64>(cap);
     let out = Arc::new(Mutex::new(Vec::new()));
@@ -200,36 +248,36 @@ fn run(cap: usize, producers: u64, per_producer: u64) {
         let (a, b, out) = (a_rx.clone(), b_rx.clone(), out.clone());
         std::thread::spawn(move || consume_thread(a, b, out))
     };
-    rt.block_on(async {
-        let mut handles = Vec::new();
-        for c in 0..3 {
-            handles.push(tokio::spawn(consume(
-                c,
-                a_rx.clone(),
-                b_rx.clone(),
-                out.clone(),
-            )));
+    // Each task reports on `done` when it finishes; the count tells when all have.
+    let (done_tx, done_rx) = chan::bounded::<()>(16);
+    for c in 0..3 {
+        let (a, b, out, done) = (a_rx.clone(), b_rx.clone(), out.clone(), done_tx.clone());
+        let sleep = exec.sleep;
+        (exec.spawn)(Box::pin(async move {
+            consume(sleep, c, a, b, out).await;
+            done.send(()).await.unwrap();
+        }));
+    }
+    drop((a_rx, b_rx));
+    for p in 0..producers {
+        let range = p * per_producer..(p + 1) * per_producer;
+        let (a, b, maybe, done) = (a_tx.clone(), b_tx.clone(), maybe.clone(), done_tx.clone());
+        let sleep = exec.sleep;
+        (exec.spawn)(Box::pin(async move {
+            produce(sleep, p, range, a, b, maybe).await;
+            done.send(()).await.unwrap();
+        }));
+    }
+    drop((a_tx, b_tx)); // the channels close when the last producer finishes
+    let sleep = exec.sleep;
+    (exec.block_on)(Box::pin(async move {
+        for _ in 0..3 + producers {
+            select! {
+                _ = done_rx.recv() => {}
+                () = sleep(Duration::from_secs(60)) => panic!("stress test hung"),
+            }
         }
-        drop((a_rx, b_rx));
-        let mut prods = Vec::new();
-        for p in 0..producers {
-            let range = p * per_producer..(p + 1) * per_producer;
-            prods.push(tokio::spawn(produce(
-                p,
-                range,
-                a_tx.clone(),
-                b_tx.clone(),
-                maybe.clone(),
-            )));
-        }
-        drop((a_tx, b_tx)); // the channels close when the last producer finishes
-        for h in prods.into_iter().chain(handles) {
-            tokio::time::timeout(Duration::from_secs(60), h)
-                .await
-                .expect("stress test hung")
-                .unwrap();
-        }
-    });
+    }));
     thread.join().unwrap();
     let mut all = std::mem::take(&mut *out.lock().unwrap());
     let n = all.len();
@@ -252,17 +300,34 @@ fn run(cap: usize, producers: u64, per_producer: u64) {
     );
 }
 
+/// Values per producer: a few seconds in either build profile.
+const PER_PRODUCER: u64 = if cfg!(debug_assertions) {
+    20_000
+} else {
+    100_000
+};
+
 #[test]
 fn cancel_safety_unbuffered() {
-    run(0, 4, 20_000);
+    with_tokio(|e| run(e, 0, 4, PER_PRODUCER));
 }
 
 #[test]
 fn cancel_safety_cap_1() {
-    run(1, 4, 20_000);
+    with_tokio(|e| run(e, 1, 4, PER_PRODUCER));
 }
 
 #[test]
 fn cancel_safety_cap_8() {
-    run(8, 4, 20_000);
+    with_tokio(|e| run(e, 8, 4, PER_PRODUCER));
+}
+
+#[test]
+#[ignore = "needs scheduler"]
+fn cancel_safety_gmp_runtime() {
+    with_gmp(|e| {
+        for cap in [0, 1, 8] {
+            run(e, cap, 4, PER_PRODUCER);
+        }
+    });
 }

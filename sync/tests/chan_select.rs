@@ -288,7 +288,11 @@ stamp!(
             go.go(async move {
                 loop {
                     select! {
-                        v = rx.recv() => out_tx.send(v.unwrap()).await.unwrap(),
+                        // The channels close when the sender is done: `None` may win over quit.
+                        v = rx.recv() => match v {
+                            Some(v) => out_tx.send(v).await.unwrap(),
+                            None => return,
+                        },
                         _ = quit_rx.recv() => return,
                     }
                 }

@@ -18,9 +18,20 @@ pub type BoxFut = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub struct Go(Arc<dyn Fn(BoxFut) + Send + Sync>);
 
 impl Go {
-    /// Spawns `f` as a detached task.
+    /// Spawns `f` as a detached task. A panic in it aborts the test binary (a pool thread that
+    /// died silently would leave the test hanging instead of failing).
     pub fn go(&self, f: impl Future<Output = ()> + Send + 'static) {
-        (self.0)(Box::pin(f))
+        use futures::FutureExt;
+        (self.0)(Box::pin(async move {
+            if std::panic::AssertUnwindSafe(f)
+                .catch_unwind()
+                .await
+                .is_err()
+            {
+                eprintln!("a spawned task panicked: aborting the test binary");
+                std::process::abort();
+            }
+        }))
     }
 }
 
