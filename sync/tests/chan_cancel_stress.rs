@@ -206,9 +206,12 @@ fn consume_thread(a: Receiver<u64>, b: Receiver<u64>, out: Arc<Mutex<Vec<u64>>>)
 }
 
 /// The executor a stress run uses: how to spawn, block on, and sleep.
+type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+type MainTask = Pin<Box<dyn Future<Output = ()>>>;
+
 struct Exec<'a> {
-    spawn: Box<dyn Fn(Pin<Box<dyn Future<Output = ()> + Send>>) + 'a>,
-    block_on: Box<dyn Fn(Pin<Box<dyn Future<Output = ()>>>) + 'a>,
+    spawn: Box<dyn Fn(Task) + 'a>,
+    block_on: Box<dyn Fn(MainTask) + 'a>,
     sleep: SleepFn,
 }
 
