@@ -52,7 +52,7 @@
 /// (an unchosen send keeps its value, an unchosen receive takes nothing). With no arm ready
 /// and no `default`, it waits. A body may use `break`, `continue`, `return` and `?` of the
 /// enclosing function. The futures are dropped before the chosen body runs, so bodies may use
-/// the channels again. See the [module documentation](crate::select) for the rules.
+/// the channels again. See the [module documentation](mod@crate::select) for the rules.
 ///
 /// # Examples
 ///

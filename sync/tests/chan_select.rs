@@ -339,3 +339,29 @@ fn poll_after_other_arm_committed_is_consistent() {
         assert_eq!(futures::poll!(fut.as_mut()), Poll::Ready((0, Some(5))));
     });
 }
+
+/// A receive future kept across selects (`&mut fut` arms): an unchosen round leaves it
+/// unregistered and holding nothing; a later round can still complete it.
+#[test]
+fn borrowed_recv_arm_survives_unchosen_rounds() {
+    block_on(async {
+        let (tx, rx) = chan::bounded::<u32>(0);
+        let mut recv = rx.recv();
+        for round in 0..3 {
+            let got = select! {
+                v = &mut recv => v,
+                default => None,
+            };
+            assert_eq!(got, None, "round {round}");
+            // Not parked after the select: a non-blocking send finds no receiver.
+            assert!(tx.try_send(round).is_err());
+        }
+        let sender = std::thread::spawn(move || tx.send_blocking(42));
+        let got = select! {
+            v = &mut recv => v,
+            _ = sleep(Duration::from_secs(10)) => None,
+        };
+        assert_eq!(got, Some(42));
+        sender.join().unwrap().unwrap();
+    });
+}
