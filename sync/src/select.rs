@@ -495,6 +495,7 @@ pub mod __private {
 
     /// A borrowed channel future in a select; leaves the selection when the select ends.
     #[allow(private_bounds)]
+    #[must_use = "futures do nothing unless polled"]
     pub struct Borrowed<'b, F: Attach>(&'b mut F);
 
     impl<F: Attach> fmt::Debug for Borrowed<'_, F> {

@@ -306,6 +306,24 @@ stamp!(
     }
 );
 
+/// golang/go test/chan/select4.go: a select proceeds with the ready receive, and the
+/// destination of an unchosen receive is never evaluated (here: its pattern never binds and
+/// its body never runs).
+#[test]
+fn select4() {
+    futures::executor::block_on(async {
+        let (c, cr) = chan::bounded::<i32>(1);
+        let (_c1, c1r) = chan::bounded::<i32>(0);
+        c.send(42).await.unwrap();
+        let mut a = 0;
+        select! {
+            _ = c1r.recv() => panic!("BUG: chose the receive that was not ready"),
+            v = cr.recv() => a = v.unwrap(),
+        }
+        assert_eq!(a, 42);
+    });
+}
+
 stamp!(
     /// golang/go test/chan/select6.go (issue 2075): a select that gives up on c1 must leave
     /// c1's queue intact, so later waiters on c1 still wake.
