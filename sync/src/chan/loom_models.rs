@@ -229,3 +229,36 @@ fn loom_select_pairs_with_select() {
         assert!(rx1.try_recv().is_err() && rx2.try_recv().is_err());
     });
 }
+
+#[test]
+fn loom_last_receiver_drop_frees_parked_sender() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        tx.try_send(1).unwrap();
+        let t = thread::spawn(move || block_on(tx.send(2)));
+        // Dropping the last receiver closes the channel and drops the buffer: the parked (or
+        // about to park) sender gets its value back instead of waiting forever.
+        drop(rx);
+        assert_eq!(t.join().unwrap().unwrap_err().0, 2);
+    });
+}
+
+#[test]
+fn loom_stream_in_flight_value_given_back_on_receiver_drop() {
+    loom::model(|| {
+        use futures_core::Stream;
+        let (tx, mut rx) = bounded::<u32>(0);
+        let rx2 = rx.clone();
+        let t = thread::spawn(move || tx.try_send(1).is_ok());
+        // A `poll_next` that parks, then the receiver handle is dropped without returning.
+        let first = std::pin::Pin::new(&mut rx).poll_next(&mut Context::from_waker(Waker::noop()));
+        drop(rx);
+        let sent = t.join().unwrap();
+        let mut got: Vec<u32> = match first {
+            Poll::Ready(v) => v.into_iter().collect(),
+            Poll::Pending => Vec::new(),
+        };
+        got.extend(rx2.try_recv().ok());
+        assert_eq!(got, if sent { vec![1] } else { vec![] });
+    });
+}
