@@ -11,6 +11,8 @@
 //!   is delivered at most once, so such values are recorded as "maybe" and must be received
 //!   at most once.
 
+#![cfg(not(loom))] // the peers and test tools are not built under loom
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};

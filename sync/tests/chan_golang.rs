@@ -6,6 +6,8 @@
 //! a closed channel returns the value instead of panicking, and a disabled arm's expression is
 //! not evaluated. `perm.go` (channel direction rules) is compile-fail: see `chan_perm.rs`.
 
+#![cfg(not(loom))] // the peers and test tools are not built under loom
+
 mod common;
 
 use std::sync::Arc;

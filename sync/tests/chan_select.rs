@@ -1,6 +1,8 @@
 //! `select!`: Go's rules. Random choice among ready arms, exactly one arm commits, no
 //! self-pairing, guards as nil channels, `default`, waiting, and giving unsent values back.
 
+#![cfg(not(loom))] // the peers and test tools are not built under loom
+
 mod common;
 
 use std::task::Poll;
