@@ -317,7 +317,7 @@ fn select4() {
         let (c, cr) = chan::bounded::<i32>(1);
         let (_c1, c1r) = chan::bounded::<i32>(0);
         c.send(42).await.unwrap();
-        let mut a = 0;
+        let a: i32;
         select! {
             _ = c1r.recv() => panic!("BUG: chose the receive that was not ready"),
             v = cr.recv() => a = v.unwrap(),
