@@ -495,11 +495,17 @@ impl Rat {
         let s = if d < 0 { -1 } else { 1 };
         Rat(s * n / g, s * d / g)
     }
-    fn add(self, o: Rat) -> Rat {
-        Rat::new(self.0 * o.1 + o.0 * self.1, self.1 * o.1)
+    /// `None` on overflow: the operator goroutine then ends its series (the tasks run ahead
+    /// of the reader by a buffer's worth of terms, and 1/n! leaves `i64` at n = 21).
+    fn add(self, o: Rat) -> Option<Rat> {
+        let n = self
+            .0
+            .checked_mul(o.1)?
+            .checked_add(o.0.checked_mul(self.1)?)?;
+        Some(Rat::new(n, self.1.checked_mul(o.1)?))
     }
-    fn mul(self, o: Rat) -> Rat {
-        Rat::new(self.0 * o.0, self.1 * o.1)
+    fn mul(self, o: Rat) -> Option<Rat> {
+        Some(Rat::new(self.0.checked_mul(o.0)?, self.1.checked_mul(o.1)?))
     }
 }
 
@@ -535,7 +541,8 @@ stamp!(
             let (tx, rx) = ps();
             go.go(async move {
                 while let (Some(a), Some(b)) = (x.recv().await, y.recv().await) {
-                    if tx.send(a.add(b)).await.is_err() {
+                    let Some(c) = a.add(b) else { return };
+                    if tx.send(c).await.is_err() {
                         return;
                     }
                 }
@@ -550,7 +557,8 @@ stamp!(
                     xs.push(a);
                     ys.push(b);
                     let n = xs.len();
-                    let c = (0..n).fold(Rat(0, 1), |acc, i| acc.add(xs[i].mul(ys[n - 1 - i])));
+                    let c = (0..n).try_fold(Rat(0, 1), |acc, i| acc.add(xs[i].mul(ys[n - 1 - i])?));
+                    let Some(c) = c else { return };
                     if tx.send(c).await.is_err() {
                         return;
                     }
@@ -567,7 +575,8 @@ stamp!(
                 }
                 let mut i = 1;
                 while let Some(a) = x.recv().await {
-                    if tx.send(a.mul(Rat::new(1, i))).await.is_err() {
+                    let Some(c) = a.mul(Rat::new(1, i)) else { return };
+                    if tx.send(c).await.is_err() {
                         return;
                     }
                     i += 1;
