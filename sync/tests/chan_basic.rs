@@ -3,6 +3,7 @@
 
 #![cfg(not(loom))] // the peers and test tools are not built under loom
 
+use std::future::Future;
 use std::time::Duration;
 
 use futures::executor::block_on;
@@ -278,4 +279,59 @@ fn sender_is_sync_for_send_only_values() {
     // `Cell` is `Send` but not `Sync`: handles must still be shareable, like std's.
     assert_send_sync::<Sender<std::cell::Cell<u8>>>();
     assert_send_sync::<Receiver<std::cell::Cell<u8>>>();
+}
+
+/// Dropping a registered waker can run executor code that drops a task, whose futures may use
+/// the same channel: the channel must never drop a waker while it holds its lock.
+#[test]
+fn replaced_or_removed_waker_is_dropped_outside_the_lock() {
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    struct UsesChannelOnDrop(Sender<u32>);
+    impl Wake for UsesChannelOnDrop {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for UsesChannelOnDrop {
+        fn drop(&mut self) {
+            // Would deadlock if called under the channel's lock.
+            let _ = self.0.len();
+        }
+    }
+
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (tx, rx) = chan::bounded::<u32>(1);
+        // Replaced registration.
+        let mut fut = rx.recv();
+        {
+            let w = Waker::from(Arc::new(UsesChannelOnDrop(tx.clone())));
+            assert!(
+                std::pin::Pin::new(&mut fut)
+                    .poll(&mut Context::from_waker(&w))
+                    .is_pending()
+            );
+        }
+        let other = futures::task::noop_waker();
+        assert!(
+            std::pin::Pin::new(&mut fut)
+                .poll(&mut Context::from_waker(&other))
+                .is_pending()
+        );
+        // Removed registration (the future is dropped while parked).
+        {
+            let w = Waker::from(Arc::new(UsesChannelOnDrop(tx.clone())));
+            let mut fut2 = rx.recv();
+            assert!(
+                std::pin::Pin::new(&mut fut2)
+                    .poll(&mut Context::from_waker(&w))
+                    .is_pending()
+            );
+        }
+        drop(fut);
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("deadlock: a waker was dropped under the channel lock");
 }

@@ -42,8 +42,9 @@
 //!
 //! # Lock order
 //!
-//! One channel mutex at a time; no other lock is taken while it is held; no waker is woken and
-//! no user value dropped under it.
+//! One channel mutex at a time; no other lock is taken while it is held; no waker is woken or
+//! dropped and no user value dropped under it (either may run foreign code that drops a task,
+//! whose futures may lock this very channel).
 //!
 //! # Rejected
 //!
@@ -165,6 +166,10 @@ pub(crate) enum CloseOutcome {
 #[derive(Debug, Default)]
 struct Wake {
     other: Option<Waker>,
+    /// A waker that left the slab (a replaced or removed registration): dropped after unlock,
+    /// since dropping a waker may run executor code that drops a task (and its futures, which
+    /// may lock this channel).
+    stale: Option<Waker>,
     /// Our select was bounced off while busy: poll ourselves again.
     me: bool,
 }
@@ -262,23 +267,33 @@ fn pair<T>(waiters: &mut Waiters<Waiter<T>>, q: &mut Queue, me: Option<&SelArm>)
     Pair::NotFound { bounced }
 }
 
-fn update_waker(slot: &mut Option<Waker>, waker: &Waker) {
+/// Re-registers `waker` (no clone if it would wake the same task); returns a replaced waker.
+fn update_waker(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
     match slot {
-        Some(w) if w.will_wake(waker) => {}
-        _ => *slot = Some(waker.clone()),
+        Some(w) if w.will_wake(waker) => None,
+        _ => slot.replace(waker.clone()),
     }
 }
 
 impl<T> State<T> {
+    /// Frees an (unlinked) waiter node; its waker, if any, leaves through `wake.stale`.
+    fn remove_waiter(&mut self, key: usize, wake: &mut Wake) -> Waiter<T> {
+        let mut w = self.waiters.remove(key);
+        if let Some(old) = w.waker.take() {
+            debug_assert!(wake.stale.is_none(), "one stale waker per operation");
+            wake.stale = Some(old);
+        }
+        w
+    }
+
     /// Takes the value of a send that is about to complete, unqueueing its waiter if it has one.
-    fn take_send_value(&mut self, op: &mut SendOp<T>) -> T {
+    fn take_send_value(&mut self, op: &mut SendOp<T>, wake: &mut Wake) -> T {
         match op.key.take() {
             Some(key) => {
                 if self.waiters.is_linked(key) {
                     self.waiters.unlink(&mut self.sendq, key);
                 }
-                self.waiters
-                    .remove(key)
+                self.remove_waiter(key, wake)
                     .value
                     .expect("a queued sender holds its value")
             }
@@ -287,12 +302,12 @@ impl<T> State<T> {
     }
 
     /// Forgets a receive's waiter when the receive completes another way.
-    fn drop_recv_waiter(&mut self, op: &mut RecvOp) {
+    fn drop_recv_waiter(&mut self, op: &mut RecvOp, wake: &mut Wake) {
         if let Some(key) = op.key.take() {
             if self.waiters.is_linked(key) {
                 self.waiters.unlink(&mut self.recvq, key);
             }
-            let w = self.waiters.remove(key);
+            let w = self.remove_waiter(key, wake);
             debug_assert!(w.value.is_none());
         }
     }
@@ -308,7 +323,7 @@ impl<T> State<T> {
         if let Some(key) = op.key {
             match self.waiters.get(key).status {
                 Status::Done => {
-                    let w = self.waiters.remove(key);
+                    let w = self.remove_waiter(key, &mut wake);
                     debug_assert!(w.value.is_none());
                     op.key = None;
                     return (SendPoll::Sent, wake);
@@ -318,7 +333,7 @@ impl<T> State<T> {
                     if !select_final(me) {
                         return (SendPoll::Pending, wake);
                     }
-                    op.value = self.waiters.remove(key).value;
+                    op.value = self.remove_waiter(key, &mut wake).value;
                     op.key = None;
                     return (SendPoll::Closed, wake);
                 }
@@ -335,7 +350,7 @@ impl<T> State<T> {
         if self.buf.is_empty() {
             match pair(&mut self.waiters, &mut self.recvq, me) {
                 Pair::Found(rk) => {
-                    let v = self.take_send_value(op);
+                    let v = self.take_send_value(op, &mut wake);
                     let r = self.waiters.get_mut(rk);
                     r.value = Some(v);
                     r.status = Status::Done;
@@ -350,7 +365,7 @@ impl<T> State<T> {
             if !select_final(me) {
                 return (SendPoll::Pending, wake);
             }
-            let v = self.take_send_value(op);
+            let v = self.take_send_value(op, &mut wake);
             self.buf.push_back(v);
             return (SendPoll::Sent, wake);
         }
@@ -358,7 +373,7 @@ impl<T> State<T> {
             return (SendPoll::Full, wake);
         };
         match op.key {
-            Some(key) => update_waker(&mut self.waiters.get_mut(key).waker, waker),
+            Some(key) => wake.stale = update_waker(&mut self.waiters.get_mut(key).waker, waker),
             None => {
                 let w = Waiter {
                     value: op.value.take(),
@@ -385,15 +400,14 @@ impl<T> State<T> {
                 Status::Done => {
                     op.key = None;
                     let v = self
-                        .waiters
-                        .remove(key)
+                        .remove_waiter(key, &mut wake)
                         .value
                         .expect("a completed receive holds its value");
                     return (RecvPoll::Value(v), wake);
                 }
                 Status::Dropped => return (RecvPoll::Pending, wake),
                 // Re-run as a fresh receive: a value may have been given back meanwhile.
-                Status::Closed => self.drop_recv_waiter(op),
+                Status::Closed => self.drop_recv_waiter(op, &mut wake),
                 Status::Waiting => {}
             }
         }
@@ -402,7 +416,7 @@ impl<T> State<T> {
                 return (RecvPoll::Pending, wake);
             }
             let v = self.buf.pop_front().expect("checked non-empty");
-            self.drop_recv_waiter(op);
+            self.drop_recv_waiter(op, &mut wake);
             if self.buf.len() < cap
                 && let Pair::Found(sk) = pair(&mut self.waiters, &mut self.sendq, None)
             {
@@ -420,7 +434,7 @@ impl<T> State<T> {
                 let v = s.value.take().expect("a queued sender holds its value");
                 s.status = Status::Done;
                 wake.other = s.waker.take();
-                self.drop_recv_waiter(op);
+                self.drop_recv_waiter(op, &mut wake);
                 return (RecvPoll::Value(v), wake);
             }
             Pair::LostOwn => return (RecvPoll::Pending, wake),
@@ -430,14 +444,14 @@ impl<T> State<T> {
             if !select_final(me) {
                 return (RecvPoll::Pending, wake);
             }
-            self.drop_recv_waiter(op);
+            self.drop_recv_waiter(op, &mut wake);
             return (RecvPoll::Closed, wake);
         }
         let Some(waker) = waker.filter(|_| !me.is_some_and(|m| m.sel.is_nonblocking())) else {
             return (RecvPoll::Empty, wake);
         };
         match op.key {
-            Some(key) => update_waker(&mut self.waiters.get_mut(key).waker, waker),
+            Some(key) => wake.stale = update_waker(&mut self.waiters.get_mut(key).waker, waker),
             None => {
                 let w = Waiter {
                     value: None,
@@ -459,7 +473,7 @@ impl<T> State<T> {
         if self.waiters.is_linked(key) {
             self.waiters.unlink(&mut self.recvq, key);
         }
-        let w = self.waiters.remove(key);
+        let w = self.remove_waiter(key, &mut wake);
         if let Some(v) = w.value {
             debug_assert_eq!(w.status, Status::Done);
             // Give the value back: it is older than anything buffered since it was handed over.
@@ -477,13 +491,17 @@ impl<T> State<T> {
         wake
     }
 
-    fn cancel_send(&mut self, op: &mut SendOp<T>) {
-        let Some(key) = op.key.take() else { return };
+    fn cancel_send(&mut self, op: &mut SendOp<T>) -> Wake {
+        let mut wake = Wake::default();
+        let Some(key) = op.key.take() else {
+            return wake;
+        };
         if self.waiters.is_linked(key) {
             self.waiters.unlink(&mut self.sendq, key);
         }
         // `None` if a receiver took it (status Done).
-        op.value = self.waiters.remove(key).value;
+        op.value = self.remove_waiter(key, &mut wake).value;
+        wake
     }
 
     fn close(&mut self) -> CloseOutcome {
@@ -588,7 +606,8 @@ impl<T> Chan<T> {
     /// Abandons a send; its value, unless delivered, is back in `op.value`.
     pub(crate) fn cancel_send(&self, op: &mut SendOp<T>) {
         if op.key.is_some() {
-            self.lock().cancel_send(op);
+            let wake = self.lock().cancel_send(op);
+            wake.run(None);
         }
     }
 
