@@ -148,6 +148,8 @@ pub mod runtime {
 
 pub use gmp_sync::{Mutex, Notify, Once, OnceCell, RwLock, Semaphore, WaitGroup};
 
+pub use gmp_sync::{chan, select};
+
 /// Go's `context` package: cancellation, deadlines and values for a tree of tasks.
 pub mod context {
     pub use gmp_sync::context::*;

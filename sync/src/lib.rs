@@ -9,6 +9,8 @@
 //! Each primitive's internal mutex (its waiter list) is a *leaf*: no code holds two of them at
 //! once, and wakers and callbacks are collected under the lock and run after it is released.
 //! The context tree is walked one node at a time for the same reason (see [`context`]).
+//!
+//! A channel operation holds one channel mutex at a time and takes no other lock under it.
 
 #![warn(missing_docs)]
 
@@ -38,3 +40,6 @@ pub mod once;
 pub mod singleflight;
 pub use notify::Notify;
 pub use once::{Once, OnceCell};
+
+pub mod chan;
+pub mod select;

@@ -1,0 +1,645 @@
+//! The channel core: one mutex around the buffer and the two waiter queues.
+//!
+//! # Algorithm
+//!
+//! Go's `hchan`, re-expressed without `unsafe`. The state is a ring buffer (`VecDeque`) of at
+//! most `cap` values, a `closed` flag, and two FIFO queues of parked operations (senders with
+//! their value, receivers with an empty slot) in one slab ([`super::waiters`]). Every operation
+//! takes the mutex once, decides, and releases it before waking anyone (wakers are collected
+//! and woken after unlock, so a woken task never collides with the lock we still hold):
+//!
+//! - **send**: closed → give the value back. Else, if the buffer is empty and a receiver is
+//!   parked, *hand the value directly to it* (write it into the receiver's slot, unlink it,
+//!   wake it: under gmp the wake from a worker lands in that worker's LIFO slot, Go's
+//!   `runnext`), and complete without parking. Else, if the buffer has room, push. Else park
+//!   with the value.
+//! - **recv**: if the buffer has a value, pop it and, if a sender is parked, move its value into
+//!   the freed place and wake it (Go's `recv` on a full channel). Else take a parked sender's
+//!   value directly (unbuffered rendezvous). Else closed → `None`. Else park.
+//! - **close**: set the flag, unlink every waiter with status `Closed` and wake it; senders get
+//!   their value back, receivers drain the buffer and then see `None`.
+//!
+//! # Invariants (under the mutex)
+//!
+//! 1. `buf.len() <= cap`, except for values given back by a cancelled receiver (below), which
+//!    may push the buffer past `cap`; no send buffers into an over-full buffer.
+//! 2. A sender is queued only while the buffer is full, a receiver only while it is empty,
+//!    *except* for waiters skipped because their select was busy (see `selection`); such a
+//!    select always polls itself again, and a queued waiter re-tries the opposite side each time
+//!    it is polled, so nothing stays paired-but-parked.
+//! 3. A waiter's node is removed from the slab only by the future that owns it; the other side
+//!    only unlinks it and sets its status (`Done`, `Closed`, or `Dropped` when its select chose
+//!    another arm).
+//!
+//! # Cancellation
+//!
+//! Dropping a receive whose status is `Done` (a value was handed to it and never returned to the
+//! user) gives the value back: to the next parked receiver if the buffer is empty, else to the
+//! *front* of the buffer, where it came from, so nothing is lost or reordered. Dropping a
+//! parked send takes its value back (never delivered). A select arm can never reach `Done`
+//! without its select having chosen it (the selection token is claimed under the lock first),
+//! so an unchosen arm takes and delivers nothing.
+//!
+//! # Lock order
+//!
+//! One channel mutex at a time; no other lock is taken while it is held; no waker is woken or
+//! dropped and no user value dropped under it (either may run foreign code that drops a task,
+//! whose futures may lock this very channel).
+//!
+//! # Rejected
+//!
+//! A lock-free ring with a separate waiter list (crossbeam's array flavor): faster under heavy
+//! multi-producer contention, but it needs `unsafe` slots, and the hand-off and give-back
+//! protocols become multi-step races that are hard to make cancel-safe. Per-waiter `Arc` slots
+//! for the hand-off: one allocation per park, where the slab reuses its nodes.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::task::Waker;
+
+use super::selection::{Claim, SelArm};
+use super::waiters::{Queue, Waiters};
+use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
+
+/// What became of a parked operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Queued, waiting for a counterpart.
+    Waiting,
+    /// A counterpart completed it: a receiver's slot holds the value, a sender's value is gone.
+    Done,
+    /// Woken by `close`: a sender still holds its value.
+    Closed,
+    /// Unlinked because its select chose another arm; the owner removes it when dropped.
+    Dropped,
+}
+
+/// One parked send or receive.
+pub(crate) struct Waiter<T> {
+    /// A sender's value to deliver, or the value handed to a receiver.
+    value: Option<T>,
+    waker: Option<Waker>,
+    status: Status,
+    /// Set when the operation is an arm of a select.
+    sel: Option<SelArm>,
+}
+
+impl<T> fmt::Debug for Waiter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waiter")
+            .field("has_value", &self.value.is_some())
+            .field("status", &self.status)
+            .field("select_arm", &self.sel.as_ref().map(|s| s.arm))
+            .finish()
+    }
+}
+
+/// The progress of one send future (or sink): the value while it is not parked, the waiter key
+/// while it is.
+#[derive(Debug)]
+pub(crate) struct SendOp<T> {
+    pub(crate) value: Option<T>,
+    key: Option<usize>,
+}
+
+impl<T> SendOp<T> {
+    pub(crate) const fn new(value: Option<T>) -> SendOp<T> {
+        SendOp { value, key: None }
+    }
+
+    pub(crate) fn is_idle(&self) -> bool {
+        self.value.is_none() && self.key.is_none()
+    }
+}
+
+/// The progress of one receive future (or stream poll): the waiter key while parked.
+#[derive(Debug, Default)]
+pub(crate) struct RecvOp {
+    key: Option<usize>,
+}
+
+impl RecvOp {
+    pub(crate) const fn new() -> RecvOp {
+        RecvOp { key: None }
+    }
+}
+
+/// The outcome of polling a send.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SendPoll {
+    /// Delivered (to a receiver or into the buffer).
+    Sent,
+    /// The channel is closed; the value is back in `SendOp::value`.
+    Closed,
+    /// Would park, but the caller may not (`try_send`, a select with `default`); the value is
+    /// in `SendOp::value`.
+    Full,
+    /// Parked, or lost the select to another arm; the value stays in the op.
+    Pending,
+}
+
+/// The outcome of polling a receive.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RecvPoll<T> {
+    Value(T),
+    /// Closed and drained.
+    Closed,
+    /// Would park, but the caller may not.
+    Empty,
+    Pending,
+}
+
+/// The outcome of `close`.
+#[must_use]
+#[derive(Debug)]
+pub(crate) enum CloseOutcome {
+    /// This call closed the channel; wake these parked operations (after unlocking).
+    Closed(Vec<Waker>),
+    /// It was closed already.
+    AlreadyClosed,
+}
+
+/// Who to wake once the lock is released.
+#[must_use]
+#[derive(Debug, Default)]
+struct Wake {
+    other: Option<Waker>,
+    /// A waker that left the slab (a replaced or removed registration): dropped after unlock,
+    /// since dropping a waker may run executor code that drops a task (and its futures, which
+    /// may lock this channel).
+    stale: Option<Waker>,
+    /// Our select was bounced off while busy: poll ourselves again.
+    me: bool,
+}
+
+/// What pairing with the opposite queue found.
+#[must_use]
+enum Pair {
+    /// This waiter is claimed and unlinked: complete the transfer with it.
+    Found(usize),
+    /// Our own select already chose another arm.
+    LostOwn,
+    /// Nobody to pair with; `bounced`: our select must poll itself again.
+    NotFound { bounced: bool },
+}
+
+struct State<T> {
+    buf: VecDeque<T>,
+    closed: bool,
+    waiters: Waiters<Waiter<T>>,
+    sendq: Queue,
+    recvq: Queue,
+}
+
+/// The shared part of a channel.
+pub(crate) struct Chan<T> {
+    cap: usize,
+    state: Mutex<State<T>>,
+    /// Live `Sender` handles; the last one closes the channel.
+    pub(crate) senders: AtomicUsize,
+    /// Live `Receiver` handles; the last one closes the channel and drops the buffer.
+    pub(crate) receivers: AtomicUsize,
+}
+
+impl<T> fmt::Debug for Chan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.lock();
+        f.debug_struct("Chan")
+            .field("cap", &self.cap)
+            .field("len", &st.buf.len())
+            .field("closed", &st.closed)
+            .field("senders_parked", &!st.sendq.is_empty())
+            .field("receivers_parked", &!st.recvq.is_empty())
+            .finish()
+    }
+}
+
+/// Commits `me` directly (no counterpart token involved). `true` for a plain operation.
+fn select_final(me: Option<&SelArm>) -> bool {
+    me.is_none_or(|m| m.sel.try_select(m.arm))
+}
+
+/// Finds the first waiter of `q` that `me` may pair with, claims it (and `me`'s own token),
+/// unlinks it and returns its key. See `selection` for the protocol.
+fn pair<T>(waiters: &mut Waiters<Waiter<T>>, q: &mut Queue, me: Option<&SelArm>) -> Pair {
+    let mut busy = false;
+    let mut cur = q.head();
+    while let Some(k) = cur {
+        cur = waiters.next(k);
+        let w = waiters.get_mut(k);
+        debug_assert_eq!(w.status, Status::Waiting);
+        if let Some(their) = &w.sel {
+            if me.is_some_and(|m| m.same_select(their)) {
+                // Go's rule: a select never pairs its own send arm with its own recv arm.
+                continue;
+            }
+            if let Some(m) = me
+                && !busy
+            {
+                if !m.sel.try_busy() {
+                    return Pair::LostOwn;
+                }
+                busy = true;
+            }
+            match their.sel.claim(their.arm) {
+                Claim::Won => {}
+                Claim::Busy => continue,
+                Claim::Lost => {
+                    w.status = Status::Dropped;
+                    waiters.unlink(q, k);
+                    continue;
+                }
+            }
+        }
+        if let Some(m) = me {
+            if busy {
+                m.sel.finish_busy(m.arm);
+            } else if !m.sel.try_select(m.arm) {
+                return Pair::LostOwn;
+            }
+        }
+        waiters.unlink(q, k);
+        return Pair::Found(k);
+    }
+    let bounced = busy && me.is_some_and(|m| m.sel.abort_busy());
+    Pair::NotFound { bounced }
+}
+
+/// Re-registers `waker` (no clone if it would wake the same task); returns a replaced waker.
+fn update_waker(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
+    match slot {
+        Some(w) if w.will_wake(waker) => None,
+        _ => slot.replace(waker.clone()),
+    }
+}
+
+impl<T> State<T> {
+    /// Frees an (unlinked) waiter node; its waker, if any, leaves through `wake.stale`.
+    fn remove_waiter(&mut self, key: usize, wake: &mut Wake) -> Waiter<T> {
+        let mut w = self.waiters.remove(key);
+        if let Some(old) = w.waker.take() {
+            debug_assert!(wake.stale.is_none(), "one stale waker per operation");
+            wake.stale = Some(old);
+        }
+        w
+    }
+
+    /// Takes the value of a send that is about to complete, unqueueing its waiter if it has one.
+    fn take_send_value(&mut self, op: &mut SendOp<T>, wake: &mut Wake) -> T {
+        match op.key.take() {
+            Some(key) => {
+                if self.waiters.is_linked(key) {
+                    self.waiters.unlink(&mut self.sendq, key);
+                }
+                self.remove_waiter(key, wake)
+                    .value
+                    .expect("a queued sender holds its value")
+            }
+            None => op.value.take().expect("send polled after completion"),
+        }
+    }
+
+    /// Forgets a receive's waiter when the receive completes another way.
+    fn drop_recv_waiter(&mut self, op: &mut RecvOp, wake: &mut Wake) {
+        if let Some(key) = op.key.take() {
+            if self.waiters.is_linked(key) {
+                self.waiters.unlink(&mut self.recvq, key);
+            }
+            let w = self.remove_waiter(key, wake);
+            debug_assert!(w.value.is_none());
+        }
+    }
+
+    fn poll_send(
+        &mut self,
+        cap: usize,
+        op: &mut SendOp<T>,
+        me: Option<&SelArm>,
+        waker: Option<&Waker>,
+    ) -> (SendPoll, Wake) {
+        let mut wake = Wake::default();
+        if let Some(key) = op.key {
+            match self.waiters.get(key).status {
+                Status::Done => {
+                    let w = self.remove_waiter(key, &mut wake);
+                    debug_assert!(w.value.is_none());
+                    op.key = None;
+                    return (SendPoll::Sent, wake);
+                }
+                Status::Dropped => return (SendPoll::Pending, wake),
+                Status::Closed => {
+                    if !select_final(me) {
+                        return (SendPoll::Pending, wake);
+                    }
+                    op.value = self.remove_waiter(key, &mut wake).value;
+                    op.key = None;
+                    return (SendPoll::Closed, wake);
+                }
+                Status::Waiting => {}
+            }
+        }
+        if self.closed {
+            debug_assert!(op.key.is_none(), "close unqueues every sender");
+            if !select_final(me) {
+                return (SendPoll::Pending, wake);
+            }
+            return (SendPoll::Closed, wake);
+        }
+        if self.buf.is_empty() {
+            match pair(&mut self.waiters, &mut self.recvq, me) {
+                Pair::Found(rk) => {
+                    let v = self.take_send_value(op, &mut wake);
+                    let r = self.waiters.get_mut(rk);
+                    r.value = Some(v);
+                    r.status = Status::Done;
+                    wake.other = r.waker.take();
+                    return (SendPoll::Sent, wake);
+                }
+                Pair::LostOwn => return (SendPoll::Pending, wake),
+                Pair::NotFound { bounced } => wake.me = bounced,
+            }
+        }
+        if self.buf.len() < cap {
+            if !select_final(me) {
+                return (SendPoll::Pending, wake);
+            }
+            let v = self.take_send_value(op, &mut wake);
+            self.buf.push_back(v);
+            return (SendPoll::Sent, wake);
+        }
+        let Some(waker) = waker.filter(|_| !me.is_some_and(|m| m.sel.is_nonblocking())) else {
+            return (SendPoll::Full, wake);
+        };
+        match op.key {
+            Some(key) => wake.stale = update_waker(&mut self.waiters.get_mut(key).waker, waker),
+            None => {
+                let w = Waiter {
+                    value: op.value.take(),
+                    waker: Some(waker.clone()),
+                    status: Status::Waiting,
+                    sel: me.cloned(),
+                };
+                op.key = Some(self.waiters.push_back(&mut self.sendq, w));
+            }
+        }
+        (SendPoll::Pending, wake)
+    }
+
+    fn poll_recv(
+        &mut self,
+        cap: usize,
+        op: &mut RecvOp,
+        me: Option<&SelArm>,
+        waker: Option<&Waker>,
+    ) -> (RecvPoll<T>, Wake) {
+        let mut wake = Wake::default();
+        if let Some(key) = op.key {
+            match self.waiters.get(key).status {
+                Status::Done => {
+                    op.key = None;
+                    let v = self
+                        .remove_waiter(key, &mut wake)
+                        .value
+                        .expect("a completed receive holds its value");
+                    return (RecvPoll::Value(v), wake);
+                }
+                Status::Dropped => return (RecvPoll::Pending, wake),
+                // Re-run as a fresh receive: a value may have been given back meanwhile.
+                Status::Closed => self.drop_recv_waiter(op, &mut wake),
+                Status::Waiting => {}
+            }
+        }
+        if !self.buf.is_empty() {
+            if !select_final(me) {
+                return (RecvPoll::Pending, wake);
+            }
+            let v = self.buf.pop_front().expect("checked non-empty");
+            self.drop_recv_waiter(op, &mut wake);
+            if self.buf.len() < cap
+                && let Pair::Found(sk) = pair(&mut self.waiters, &mut self.sendq, None)
+            {
+                let s = self.waiters.get_mut(sk);
+                let sv = s.value.take().expect("a queued sender holds its value");
+                s.status = Status::Done;
+                wake.other = s.waker.take();
+                self.buf.push_back(sv);
+            }
+            return (RecvPoll::Value(v), wake);
+        }
+        match pair(&mut self.waiters, &mut self.sendq, me) {
+            Pair::Found(sk) => {
+                let s = self.waiters.get_mut(sk);
+                let v = s.value.take().expect("a queued sender holds its value");
+                s.status = Status::Done;
+                wake.other = s.waker.take();
+                self.drop_recv_waiter(op, &mut wake);
+                return (RecvPoll::Value(v), wake);
+            }
+            Pair::LostOwn => return (RecvPoll::Pending, wake),
+            Pair::NotFound { bounced } => wake.me = bounced,
+        }
+        if self.closed {
+            if !select_final(me) {
+                return (RecvPoll::Pending, wake);
+            }
+            self.drop_recv_waiter(op, &mut wake);
+            return (RecvPoll::Closed, wake);
+        }
+        let Some(waker) = waker.filter(|_| !me.is_some_and(|m| m.sel.is_nonblocking())) else {
+            return (RecvPoll::Empty, wake);
+        };
+        match op.key {
+            Some(key) => wake.stale = update_waker(&mut self.waiters.get_mut(key).waker, waker),
+            None => {
+                let w = Waiter {
+                    value: None,
+                    waker: Some(waker.clone()),
+                    status: Status::Waiting,
+                    sel: me.cloned(),
+                };
+                op.key = Some(self.waiters.push_back(&mut self.recvq, w));
+            }
+        }
+        (RecvPoll::Pending, wake)
+    }
+
+    fn cancel_recv(&mut self, op: &mut RecvOp) -> Wake {
+        let mut wake = Wake::default();
+        let Some(key) = op.key.take() else {
+            return wake;
+        };
+        if self.waiters.is_linked(key) {
+            self.waiters.unlink(&mut self.recvq, key);
+        }
+        let w = self.remove_waiter(key, &mut wake);
+        if let Some(v) = w.value {
+            debug_assert_eq!(w.status, Status::Done);
+            // Give the value back: it is older than anything buffered since it was handed over.
+            if self.buf.is_empty()
+                && let Pair::Found(rk) = pair(&mut self.waiters, &mut self.recvq, None)
+            {
+                let r = self.waiters.get_mut(rk);
+                r.value = Some(v);
+                r.status = Status::Done;
+                wake.other = r.waker.take();
+            } else {
+                self.buf.push_front(v);
+            }
+        }
+        wake
+    }
+
+    fn cancel_send(&mut self, op: &mut SendOp<T>) -> Wake {
+        let mut wake = Wake::default();
+        let Some(key) = op.key.take() else {
+            return wake;
+        };
+        if self.waiters.is_linked(key) {
+            self.waiters.unlink(&mut self.sendq, key);
+        }
+        // `None` if a receiver took it (status Done).
+        op.value = self.remove_waiter(key, &mut wake).value;
+        wake
+    }
+
+    fn close(&mut self) -> CloseOutcome {
+        if self.closed {
+            return CloseOutcome::AlreadyClosed;
+        }
+        self.closed = true;
+        let mut wakers = Vec::new();
+        let mut mark = |w: &mut Waiter<T>| {
+            w.status = Status::Closed;
+            wakers.extend(w.waker.take());
+        };
+        self.waiters.drain_queue(&mut self.recvq, &mut mark);
+        self.waiters.drain_queue(&mut self.sendq, &mut mark);
+        CloseOutcome::Closed(wakers)
+    }
+}
+
+impl Wake {
+    fn run(self, me: Option<&Waker>) {
+        if let Some(w) = self.other {
+            w.wake();
+        }
+        if self.me
+            && let Some(w) = me
+        {
+            w.wake_by_ref();
+        }
+    }
+}
+
+impl<T> Chan<T> {
+    pub(crate) fn new(cap: usize) -> Chan<T> {
+        Chan {
+            cap,
+            state: Mutex::new(State {
+                // A rendezvous channel still needs room for given-back values, but rarely.
+                buf: VecDeque::with_capacity(cap.min(1024)),
+                closed: false,
+                waiters: Waiters::new(),
+                sendq: Queue::new(),
+                recvq: Queue::new(),
+            }),
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // No user code runs under the lock (values are dropped and wakers woken after it), so a
+        // poisoned lock can only come from an allocation failure: the state is still consistent.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().buf.len()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Polls a send. `waker: None` never parks (`try_send`).
+    pub(crate) fn poll_send(
+        &self,
+        op: &mut SendOp<T>,
+        me: Option<&SelArm>,
+        waker: Option<&Waker>,
+    ) -> SendPoll {
+        let (res, wake) = self.lock().poll_send(self.cap, op, me, waker);
+        wake.run(waker);
+        res
+    }
+
+    /// Polls a receive. `waker: None` never parks (`try_recv`).
+    pub(crate) fn poll_recv(
+        &self,
+        op: &mut RecvOp,
+        me: Option<&SelArm>,
+        waker: Option<&Waker>,
+    ) -> RecvPoll<T> {
+        let (res, wake) = self.lock().poll_recv(self.cap, op, me, waker);
+        wake.run(waker);
+        res
+    }
+
+    /// Abandons a receive; a value already handed to it goes back to the channel.
+    pub(crate) fn cancel_recv(&self, op: &mut RecvOp) {
+        if op.key.is_none() {
+            return;
+        }
+        let wake = self.lock().cancel_recv(op);
+        wake.run(None);
+    }
+
+    /// Abandons a send; its value, unless delivered, is back in `op.value`.
+    pub(crate) fn cancel_send(&self, op: &mut SendOp<T>) {
+        if op.key.is_some() {
+            let wake = self.lock().cancel_send(op);
+            wake.run(None);
+        }
+    }
+
+    /// Closes the channel, waking every parked operation. `false` if it was closed already.
+    pub(crate) fn close(&self) -> bool {
+        let outcome = self.lock().close();
+        match outcome {
+            CloseOutcome::Closed(wakers) => {
+                wakers.into_iter().for_each(Waker::wake);
+                true
+            }
+            CloseOutcome::AlreadyClosed => false,
+        }
+    }
+
+    /// The last receiver is gone: close, and drop the buffered values (outside the lock).
+    pub(crate) fn close_and_drain(&self) {
+        let (outcome, drained) = {
+            let mut st = self.lock();
+            let outcome = st.close();
+            (outcome, std::mem::take(&mut st.buf))
+        };
+        if let CloseOutcome::Closed(wakers) = outcome {
+            wakers.into_iter().for_each(Waker::wake);
+        }
+        drop(drained);
+    }
+
+    /// Drops one handle count; `true` if it was the last.
+    pub(crate) fn release(count: &AtomicUsize) -> bool {
+        // AcqRel: the last handle's decrement acquires every other handle's earlier release,
+        // so their operations happen-before the implicit close.
+        count.fetch_sub(1, Ordering::AcqRel) == 1
+    }
+}
