@@ -3,7 +3,7 @@
 // xorshift steps. Prints the wall time per run for 100,000 jobs (the figure) and for
 // 20,000 jobs (the criterion bench's scaled-down run).
 //
-//	GOMAXPROCS=2 go run chan_worker_pool.go
+//	GOMAXPROCS=2 go run ./benches/go/standalone/chan_worker_pool
 package main
 
 import (

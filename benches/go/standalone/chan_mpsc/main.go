@@ -2,7 +2,7 @@
 // (benches/benches/chan.rs): 4 producers send on one channel of capacity 1024, drained by
 // 1 (mpsc) or 4 (mpmc) consumers. Prints ns per message.
 //
-//	GOMAXPROCS=2 go run chan_mpsc.go [-n messages] [-consumers 1|4]
+//	GOMAXPROCS=2 go run ./benches/go/standalone/chan_mpsc [-n messages] [-consumers 1|4]
 package main
 
 import (

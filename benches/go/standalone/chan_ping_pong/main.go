@@ -1,7 +1,7 @@
 // Go side of gmp's `ping_pong` channel benchmark (benches/benches/chan.rs): two goroutines
 // bounce a value over two unbuffered channels. Prints ns per round trip.
 //
-//	GOMAXPROCS=2 go run chan_ping_pong.go [-n rounds]
+//	GOMAXPROCS=2 go run ./benches/go/standalone/chan_ping_pong [-n rounds]
 package main
 
 import (
