@@ -30,6 +30,8 @@
 #![warn(missing_docs)]
 
 pub mod coop;
+#[cfg(not(loom))]
+pub(crate) mod io;
 pub(crate) mod loom;
 pub mod runtime;
 pub(crate) mod scheduler;

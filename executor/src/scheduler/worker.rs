@@ -197,6 +197,9 @@ impl WorkerContext {
         if tick % shared.config.global_queue_interval == 0 {
             drop(core);
             self.fire_due_timers();
+            // Busy workers keep I/O flowing: a non-blocking reactor poll unless a parked worker
+            // is blocked in it (see `crate::io`).
+            shared.poll_io_nonblocking();
             core = self.core.borrow_mut();
             if let Some(t) = shared.inject.pop() {
                 core.lifo_polls = 0;
@@ -357,16 +360,21 @@ impl WorkerContext {
         } else {
             None
         };
-        shared.remotes[self.index].parker.park(deadline);
+        if has_duty {
+            // The duty holder parks in the I/O reactor, woken by I/O, its deadline or an unpark.
+            shared.park_in_reactor(self.index, deadline);
+        } else {
+            shared.remotes[self.index].parker.park(None);
+        }
         if has_duty {
             owner.store(super::NO_TIMER_OWNER, Ordering::SeqCst);
             self.fire_due_timers();
         }
         let notified = shared.idle.transition_worker_from_parked(self.index);
         self.core.borrow_mut().is_searching = notified;
-        // Leaving timer duty while timers are pending: hand it to a parked peer, so a long poll
-        // here cannot delay them.
-        if has_duty && shared.time.next_deadline().is_some() {
+        // Leaving timer duty while timers are pending or sockets registered: hand it to a parked
+        // peer (which re-parks in the reactor), so a long poll here cannot delay them.
+        if has_duty && (shared.time.next_deadline().is_some() || shared.io_needs_poller()) {
             if let Some(peer) = shared.idle.any_sleeper() {
                 shared.remotes[peer].parker.unpark();
             }

@@ -1,0 +1,56 @@
+//! The scheduler's side of the I/O reactor (Go's `netpoll` calls in `findrunnable`).
+//!
+//! The protocol is described in `crate::io`: the worker parked with timer duty blocks in the
+//! reactor (`park_in_reactor`), busy workers poll it without blocking every 61 ticks
+//! (`poll_io_nonblocking`), and a duty holder leaving park hands the duty to a parked peer while
+//! sockets are registered (`io_needs_poller`). Under `cfg(loom)` there is no reactor: parking
+//! uses the condvar alone and the polls are no-ops, so the loom models of the other modules
+//! keep building.
+
+use std::time::Instant;
+
+#[cfg(not(loom))]
+use std::sync::Arc;
+
+use super::Shared;
+use super::park::Parker;
+
+/// A worker's parker: interrupted through the reactor's waker while parked in the reactor.
+#[cfg(not(loom))]
+pub(super) fn worker_parker(io: &Arc<crate::io::IoDriver>) -> Parker {
+    let io = io.clone();
+    Parker::with_interrupt(Arc::new(move || io.wake()))
+}
+
+#[cfg(loom)]
+pub(super) fn worker_parker() -> Parker {
+    Parker::new()
+}
+
+impl Shared {
+    /// Parks worker `index`, which holds timer duty, in the reactor until an I/O event,
+    /// `deadline`, or an unpark; dispatches the events before returning.
+    pub(crate) fn park_in_reactor(&self, index: usize, deadline: Option<Instant>) {
+        #[cfg(not(loom))]
+        self.remotes[index]
+            .parker
+            .park_in(|| self.io.park(deadline));
+        #[cfg(loom)]
+        self.remotes[index].parker.park(deadline);
+    }
+
+    /// A busy worker's reactor check: polls without blocking unless another thread holds the
+    /// reactor.
+    pub(crate) fn poll_io_nonblocking(&self) {
+        #[cfg(not(loom))]
+        self.io.poll_nonblocking();
+    }
+
+    /// Whether sockets are registered, so that some parked worker should block in the reactor.
+    pub(crate) fn io_needs_poller(&self) -> bool {
+        #[cfg(not(loom))]
+        return self.io.has_registrations();
+        #[cfg(loom)]
+        false
+    }
+}
