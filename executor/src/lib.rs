@@ -30,9 +30,13 @@
 #![warn(missing_docs)]
 
 pub mod coop;
+#[cfg(all(feature = "hyper", unix, not(loom)))]
+pub mod hyper;
 #[cfg(not(loom))]
 pub(crate) mod io;
 pub(crate) mod loom;
+#[cfg(all(unix, not(loom)))]
+pub mod net;
 pub mod runtime;
 pub(crate) mod scheduler;
 pub mod task;
