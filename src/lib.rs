@@ -84,6 +84,11 @@ pub use gmp_macros::test;
 
 pub use gmp_executor::{Builder, Handle, JoinError, JoinHandle, Runtime, coop, spawn, spawn_blocking, task, time, yield_now};
 
+pub use gmp_executor::net;
+
+#[cfg(feature = "hyper")]
+pub use gmp_executor::hyper;
+
 /// Runtime control and introspection: Go's `runtime` package.
 pub mod runtime {
     pub use gmp_executor::runtime::*;
