@@ -209,6 +209,56 @@ per_config! {
     };
 }
 
+/// I/O keeps flowing while all workers but one are stuck in long polls (a thread-blocking
+/// task each): whichever worker held the reactor, the free one must end up polling it.
+fn io_flows_while_other_workers_block(n: usize) {
+    use std::sync::atomic::AtomicUsize;
+    let rt = rt(n);
+    for _ in 0..5 {
+        rt.block_on(async {
+            let addr = echo_server().await;
+            let mut c = TcpStream::connect(addr).await.unwrap();
+            let started = Arc::new(AtomicUsize::new(0));
+            let blockers: Vec<_> = (0..n - 1)
+                .map(|_| {
+                    let started = started.clone();
+                    gmp_executor::spawn(async move {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(400));
+                    })
+                })
+                .collect();
+            while started.load(Ordering::SeqCst) < n - 1 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let t0 = std::time::Instant::now();
+            for _ in 0..20 {
+                c.write_all(b"ping").await.unwrap();
+                let mut buf = [0; 4];
+                c.read_exact(&mut buf).await.unwrap();
+            }
+            let took = t0.elapsed();
+            assert!(
+                took < Duration::from_millis(300),
+                "20 round trips took {took:?}"
+            );
+            for b in blockers {
+                b.await.unwrap();
+            }
+        });
+    }
+}
+
+#[test]
+fn io_flows_while_one_of_two_workers_blocks() {
+    io_flows_while_other_workers_block(2);
+}
+
+#[test]
+fn io_flows_while_three_of_four_workers_block() {
+    io_flows_while_other_workers_block(4);
+}
+
 #[test]
 fn read_spends_coop_budget() {
     // One worker: a task reading an always-ready socket one byte at a time must still yield, so

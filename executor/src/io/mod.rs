@@ -35,11 +35,13 @@
 //! 3. **Busy workers poll it without blocking** every 61 scheduler ticks (with the timer and
 //!    global-queue checks), if nobody holds the lock (`try_lock`): while every worker is busy,
 //!    I/O still completes within 61 task polls of some worker.
-//! 4. **Hand-off.** A duty holder leaving park while I/O registrations (or timers) exist wakes a
-//!    parked peer, which re-parks holding the duty and so blocks in the reactor: I/O readiness
-//!    does not wait for the former owner's next 61-tick check while peers sleep. (Workers park
-//!    holding duty whenever nobody holds it, so a parked worker is in the reactor whenever any
-//!    worker is parked, up to this hand-off.)
+//! 4. **Hand-off.** A duty holder leaving park while I/O registrations (or timers) exist and
+//!    every other worker is parked wakes a parked peer, which re-parks holding the duty and so
+//!    blocks in the reactor: readiness does not wait for the former owner's next 61-tick check
+//!    (or for the end of a long poll there). With another worker awake no wake-up is spent:
+//!    that worker claims the duty when it parks and polls every 61 ticks until then. Workers
+//!    park holding duty whenever nobody holds it, so some parked worker is in the reactor
+//!    whenever any worker is parked.
 //!
 //! Readiness wakes tasks from whichever thread polled; on a worker they land in its LIFO slot
 //! and local queue, and a peer is woken if nobody is searching, as for any local wake.

@@ -372,9 +372,16 @@ impl WorkerContext {
         }
         let notified = shared.idle.transition_worker_from_parked(self.index);
         self.core.borrow_mut().is_searching = notified;
-        // Leaving timer duty while timers are pending or sockets registered: hand it to a parked
-        // peer (which re-parks in the reactor), so a long poll here cannot delay them.
-        if has_duty && (shared.time.next_deadline().is_some() || shared.io_needs_poller()) {
+        // Leaving timer duty while timers are pending or sockets registered, with every other
+        // worker parked: hand the duty to a parked peer (which re-parks in the reactor), so a
+        // long poll here cannot delay them. If another worker is awake, no wake-up is spent:
+        // it claims the duty when it parks, and polls timers and the reactor every 61 ticks
+        // until then (a context switch per reactor wake-up saved under load).
+        let others_parked = shared.idle.num_parked() + 1 >= shared.num_workers();
+        if has_duty
+            && others_parked
+            && (shared.time.next_deadline().is_some() || shared.io_needs_poller())
+        {
             if let Some(peer) = shared.idle.any_sleeper() {
                 shared.remotes[peer].parker.unpark();
             }
