@@ -4,7 +4,7 @@
 //!   streams, client connection tasks) become gmp tasks.
 //! - [`GmpTimer`] implements `hyper::rt::Timer` with gmp's timer wheels ([`crate::time::Sleep`]
 //!   implements `hyper::rt::Sleep`, so `reset` re-arms the same timer).
-//! - [`TcpStream`](crate::net::TcpStream), [`UnixStream`](crate::net::UnixStream) and their
+//! - [`crate::net::TcpStream`], [`crate::net::UnixStream`] and their
 //!   owned halves implement `hyper::rt::Read` and `hyper::rt::Write` directly: no adapter type.
 //!   Reads go straight into hyper's uninitialized buffer; writes are vectored.
 //!

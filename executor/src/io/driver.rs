@@ -186,12 +186,21 @@ impl IoDriver {
         }
     }
 
-    /// Blocks in the reactor until an event, a `wake`, or `deadline`, then wakes the tasks whose
-    /// resources became ready. Only the parked timer-duty holder (or the fallback thread) calls
-    /// this: the waker interrupts *the* blocking poller.
-    pub(crate) fn park(&self, deadline: Option<Instant>) {
+    /// Blocks in the reactor until an event, a `wake`, or `deadline`; returns the wakers of the
+    /// tasks whose resources became ready, for the caller to wake (then give the buffer back
+    /// with [`recycle`](Self::recycle)), and whether the poll returned for the waker's event
+    /// alone (see `Parker::park_in`). Only the parked timer-duty holder (or the fallback
+    /// thread) calls this: the waker interrupts *the* blocking poller.
+    ///
+    /// A worker wakes them after it has left the parked state: woken while it still counts as
+    /// parked, the tasks it queues for itself would make the scheduler pick *it* as the parked
+    /// worker to notify (an interrupt of its own next poll) and hand its duty to a peer for
+    /// nothing.
+    pub(crate) fn park(&self, deadline: Option<Instant>) -> (Vec<Waker>, bool) {
         let mut r = self.lock_reactor();
-        let timeout = if std::mem::take(&mut r.wake_pending) {
+        // A waker event consumed by a non-blocking poller was meant for us: do not block.
+        let pending = std::mem::take(&mut r.wake_pending);
+        let timeout = if pending {
             Some(Duration::ZERO)
         } else {
             match deadline {
@@ -206,73 +215,91 @@ impl IoDriver {
                 }
             }
         };
-        self.poll_locked(r, timeout, true);
+        let (wake, seen) = self.poll_locked(r, timeout, true);
+        let interrupted_only = (seen.waker || pending) && !seen.other && wake.is_empty();
+        (wake, interrupted_only)
     }
 
-    /// Polls without blocking if no other thread owns the reactor; returns whether it polled.
+    /// Gives a drained waker buffer back for the next poll (unless another thread holds the
+    /// reactor now; then it is dropped).
+    pub(crate) fn recycle(&self, mut wake: Vec<Waker>) {
+        wake.clear();
+        if let Some(mut r) = self.try_lock_reactor() {
+            if r.wake.capacity() < wake.capacity() {
+                r.wake = wake;
+            }
+        }
+    }
+
+    /// Wakes the tasks in `wake` and recycles the buffer.
+    pub(crate) fn wake_all(&self, mut wake: Vec<Waker>) {
+        let n = wake.len();
+        for w in wake.drain(..) {
+            w.wake();
+        }
+        if n > 0 {
+            tracing::trace!(woken = n, "I/O reactor dispatched");
+        }
+        self.recycle(wake);
+    }
+
+    /// Polls without blocking if no other thread owns the reactor, and wakes the tasks whose
+    /// resources became ready; returns whether it polled.
     pub(crate) fn poll_nonblocking(&self) -> bool {
         match self.try_lock_reactor() {
             Some(r) => {
-                self.poll_locked(r, Some(Duration::ZERO), false);
+                let (wake, _seen) = self.poll_locked(r, Some(Duration::ZERO), false);
+                self.wake_all(wake);
                 true
             }
             None => false,
         }
     }
 
+    /// Polls with the reactor lock held, then releases it; returns the wakers to wake and
+    /// which kinds of events it saw.
     fn poll_locked(
         &self,
         mut r: MutexGuard<'_, Reactor>,
         timeout: Option<Duration>,
         blocking: bool,
-    ) {
+    ) -> (Vec<Waker>, Seen) {
+        let mut wake = std::mem::take(&mut r.wake);
         let Reactor { poll, events, .. } = &mut *r;
         if let Err(e) = poll.poll(events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 tracing::warn!(err = %e, "I/O reactor poll failed");
             }
-            return;
+            return (wake, Seen::default());
         }
-        let mut wake = std::mem::take(&mut r.wake);
-        {
-            let r = &mut *r;
-            let mut ios = None;
-            for event in r.events.iter() {
-                match event.token() {
-                    WAKER_TOKEN => {
-                        if !blocking {
-                            r.wake_pending = true;
-                        }
+        let r = &mut *r;
+        let mut seen = Seen::default();
+        let mut ios = None;
+        for event in r.events.iter() {
+            match event.token() {
+                WAKER_TOKEN => {
+                    seen.waker = true;
+                    if !blocking {
+                        r.wake_pending = true;
                     }
-                    #[cfg(target_os = "linux")]
-                    TIMER_TOKEN => {
-                        if let Some(t) = r.timer.as_mut() {
-                            t.fired();
-                        }
+                }
+                #[cfg(target_os = "linux")]
+                TIMER_TOKEN => {
+                    seen.other = true;
+                    if let Some(t) = r.timer.as_mut() {
+                        t.fired();
                     }
-                    Token(token) => {
-                        let ios = ios.get_or_insert_with(|| self.lock_ios());
-                        if let Some(io) = ios.get(token & KEY_MASK).filter(|io| io.token == token) {
-                            io.set_readiness(readiness_bits(event), &mut wake);
-                        }
+                }
+                Token(token) => {
+                    seen.other = true;
+                    let ios = ios.get_or_insert_with(|| self.lock_ios());
+                    if let Some(io) = ios.get(token & KEY_MASK).filter(|io| io.token == token) {
+                        io.set_readiness(readiness_bits(event), &mut wake);
                     }
                 }
             }
         }
-        drop(r);
-        let n = wake.len();
-        for w in wake.drain(..) {
-            w.wake();
-        }
-        if n > 0 {
-            tracing::trace!(woken = n, blocking, "I/O reactor dispatched");
-        }
-        // Give the buffer back for the next poll, unless someone else holds the reactor now.
-        if let Some(mut r) = self.try_lock_reactor() {
-            if r.wake.capacity() < wake.capacity() {
-                r.wake = wake;
-            }
-        }
+        (wake, seen)
     }
 
     /// Runtime shutdown: every registration's waiters are woken and later polls fail.
@@ -289,6 +316,15 @@ impl IoDriver {
             w.wake();
         }
     }
+}
+
+/// What one poll returned besides readiness.
+#[derive(Clone, Copy, Debug, Default)]
+struct Seen {
+    /// The waker's event (an interrupt).
+    waker: bool,
+    /// A resource's or the timer's event.
+    other: bool,
 }
 
 impl Reactor {

@@ -20,7 +20,8 @@ pub(crate) fn driver() -> io::Result<Arc<IoDriver>> {
             .spawn(move || {
                 tracing::debug!("gmp fallback I/O thread started");
                 loop {
-                    d.park(None);
+                    let (wake, _) = d.park(None);
+                    d.wake_all(wake);
                 }
             })?;
         Ok(driver)

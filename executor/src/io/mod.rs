@@ -31,11 +31,17 @@
 //!    An unpark before the poll starts leaves the eventfd readable, so the poll returns at once:
 //!    no wake-up is lost. A non-blocking poller that consumes the waker's event (while the owner
 //!    waits for the lock) sets `wake_pending`, read by the next blocking poll under the lock,
-//!    which then does not block.
-//! 3. **Busy workers poll it without blocking** every 61 scheduler ticks (with the timer and
+//!    which then does not block. A poll ended by the waker alone with no unpark token found
+//!    (an interrupt that arrived after the wait it was meant for had returned) is simply
+//!    repeated, so a stale interrupt costs one `epoll_wait`, not a trip through the scheduler.
+//! 3. **Waking what it readied.** The parked owner collects the wakers of the resources that
+//!    became ready and wakes them only after it has left the parked state. Woken while it still
+//!    counts as parked, its own queued tasks would make the scheduler pick *it* as the parked
+//!    worker to notify (an interrupt of its own next poll) and hand its duty away for nothing.
+//! 4. **Busy workers poll it without blocking** every 61 scheduler ticks (with the timer and
 //!    global-queue checks), if nobody holds the lock (`try_lock`): while every worker is busy,
 //!    I/O still completes within 61 task polls of some worker.
-//! 4. **Hand-off.** A duty holder leaving park while I/O registrations (or timers) exist and
+//! 5. **Hand-off.** A duty holder leaving park while I/O registrations (or timers) exist and
 //!    every other worker is parked wakes a parked peer, which re-parks holding the duty and so
 //!    blocks in the reactor: readiness does not wait for the former owner's next 61-tick check
 //!    (or for the end of a long poll there). With another worker awake no wake-up is spent:

@@ -27,16 +27,41 @@ pub(super) fn worker_parker() -> Parker {
     Parker::new()
 }
 
+/// Tasks readied while a worker was parked, woken once it is back among the running workers.
+#[must_use = "the readied tasks must be woken with `Shared::wake_readied`"]
+pub(crate) struct Readied(#[cfg(not(loom))] Vec<std::task::Waker>);
+
 impl Shared {
     /// Parks worker `index`, which holds timer duty, in the reactor until an I/O event,
-    /// `deadline`, or an unpark; dispatches the events before returning.
-    pub(crate) fn park_in_reactor(&self, index: usize, deadline: Option<Instant>) {
+    /// `deadline`, or an unpark. Returns the tasks the reactor readied: wake them with
+    /// [`wake_readied`](Self::wake_readied) after leaving the parked state (see
+    /// `IoDriver::park`).
+    pub(crate) fn park_in_reactor(&self, index: usize, deadline: Option<Instant>) -> Readied {
         #[cfg(not(loom))]
-        self.remotes[index]
-            .parker
-            .park_in(|| self.io.park(deadline));
+        {
+            let mut wake = Vec::new();
+            self.remotes[index].parker.park_in(|| {
+                // Only an interrupt-only wait is repeated, and it readied nothing: replacing
+                // `wake` loses no waker.
+                let (readied, interrupted_only) = self.io.park(deadline);
+                wake = readied;
+                interrupted_only
+            });
+            Readied(wake)
+        }
         #[cfg(loom)]
-        self.remotes[index].parker.park(deadline);
+        {
+            self.remotes[index].parker.park(deadline);
+            Readied()
+        }
+    }
+
+    /// Wakes the tasks a reactor park readied.
+    pub(crate) fn wake_readied(&self, readied: Readied) {
+        #[cfg(not(loom))]
+        self.io.wake_all(readied.0);
+        #[cfg(loom)]
+        let _ = readied;
     }
 
     /// A busy worker's reactor check: polls without blocking unless another thread holds the

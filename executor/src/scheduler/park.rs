@@ -83,11 +83,15 @@ impl Parker {
     /// unless already unparked. Returns true if unparked (before or during the wait). `block`
     /// may return early for its own reasons (an I/O event, its deadline), like a timed park.
     ///
+    /// `block` returns whether it was woken by an interrupt *and nothing else*. If no unpark
+    /// token is then found, the interrupt was a stale one (sent to an earlier wait that had
+    /// already returned), and `block` is called again instead of returning for nothing.
+    ///
     /// # Panics
     ///
     /// Panics if the parker was made without an interrupt.
     #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn park_in(&self, block: impl FnOnce()) -> bool {
+    pub(crate) fn park_in(&self, mut block: impl FnMut() -> bool) -> bool {
         assert!(
             self.interrupt.is_some(),
             "park_in needs a parker with an interrupt"
@@ -100,10 +104,15 @@ impl Parker {
             }
             st.in_driver = true;
         }
-        block();
-        let mut st = self.state.lock().unwrap();
-        st.in_driver = false;
-        std::mem::take(&mut st.notified)
+        loop {
+            let interrupted_only = block();
+            let mut st = self.state.lock().unwrap();
+            if st.notified || !interrupted_only {
+                st.in_driver = false;
+                return std::mem::take(&mut st.notified);
+            }
+            // A stale interrupt: still `in_driver`, so a new unpark interrupts the next wait.
+        }
     }
 
     #[cfg(not(loom))]
@@ -164,7 +173,10 @@ mod tests {
         let (p, _rx, interrupts) = chan_parker();
         p.unpark();
         let mut blocked = false;
-        assert!(p.park_in(|| blocked = true));
+        assert!(p.park_in(|| {
+            blocked = true;
+            false
+        }));
         assert!(!blocked);
         assert_eq!(interrupts.load(Ordering::SeqCst), 0);
     }
@@ -177,13 +189,39 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
             p2.unpark();
         });
-        assert!(p.park_in(|| rx.recv().unwrap()));
+        assert!(p.park_in(|| {
+            rx.recv().unwrap();
+            true
+        }));
         t.join().unwrap();
         assert_eq!(interrupts.load(Ordering::SeqCst), 1);
         // Back to condvar mode: a later unpark does not interrupt.
         p.unpark();
         assert!(p.park(None));
         assert_eq!(interrupts.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn stale_interrupt_is_waited_through() {
+        let (p, rx, _) = chan_parker();
+        let p2 = p.clone();
+        // A stale interrupt is pending before the park; the real unpark comes later.
+        let (stale_tx, stale_rx) = std::sync::mpsc::channel::<()>();
+        stale_tx.send(()).unwrap();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            p2.unpark();
+        });
+        let mut waits = 0;
+        assert!(p.park_in(|| {
+            waits += 1;
+            if stale_rx.try_recv().is_err() {
+                rx.recv().unwrap();
+            }
+            true
+        }));
+        assert_eq!(waits, 2, "the stale interrupt must not end the park");
+        t.join().unwrap();
     }
 
     #[test]
@@ -195,7 +233,8 @@ mod tests {
             // Either the token is seen before blocking or the interrupt ends the wait.
             assert!(p.park_in(|| {
                 rx.recv_timeout(Duration::from_secs(5))
-                    .expect("lost wake-up")
+                    .expect("lost wake-up");
+                true
             }));
             t.join().unwrap();
         }

@@ -360,18 +360,24 @@ impl WorkerContext {
         } else {
             None
         };
-        if has_duty {
-            // The duty holder parks in the I/O reactor, woken by I/O, its deadline or an unpark.
-            shared.park_in_reactor(self.index, deadline);
+        // The duty holder parks in the I/O reactor, woken by I/O, its deadline or an unpark.
+        let readied = if has_duty {
+            Some(shared.park_in_reactor(self.index, deadline))
         } else {
             shared.remotes[self.index].parker.park(None);
-        }
+            None
+        };
         if has_duty {
             owner.store(super::NO_TIMER_OWNER, Ordering::SeqCst);
-            self.fire_due_timers();
         }
         let notified = shared.idle.transition_worker_from_parked(self.index);
         self.core.borrow_mut().is_searching = notified;
+        // Wake what I/O and timers readied only now that this worker counts as running: the
+        // tasks land in its own queues and may wake a parked peer, never this worker itself.
+        if let Some(readied) = readied {
+            shared.wake_readied(readied);
+            self.fire_due_timers();
+        }
         // Leaving timer duty while timers are pending or sockets registered, with every other
         // worker parked: hand the duty to a parked peer (which re-parks in the reactor), so a
         // long poll here cannot delay them. If another worker is awake, no wake-up is spent:
