@@ -96,7 +96,15 @@ impl TcpListener {
     ///
     /// # Examples
     ///
-    /// See [`TcpListener`].
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let l = gmp_executor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let c = gmp_executor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// let (s, peer) = l.accept().await.unwrap();
+    /// assert_eq!(peer, c.local_addr().unwrap());
+    /// assert_eq!(s.local_addr().unwrap(), c.peer_addr().unwrap());
+    /// # });
+    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         std::future::poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -151,7 +159,18 @@ impl fmt::Debug for TcpListener {
 ///
 /// # Examples
 ///
-/// See [`TcpListener`] for a connection both ways and [`TcpStream::into_split`].
+/// ```
+/// use futures::io::{AsyncReadExt, AsyncWriteExt};
+/// # gmp_executor::Runtime::new().unwrap().block_on(async {
+/// let l = gmp_executor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let mut c = gmp_executor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+/// let (mut s, _) = l.accept().await.unwrap();
+/// c.write_all(b"ping").await.unwrap();
+/// let mut buf = [0; 4];
+/// s.read_exact(&mut buf).await.unwrap();
+/// assert_eq!(&buf, b"ping");
+/// # });
+/// ```
 pub struct TcpStream {
     pub(crate) io: PollEvented<mio::net::TcpStream>,
 }
@@ -238,7 +257,13 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`from_std`](Self::from_std).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let l = gmp_executor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let c = gmp_executor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(c.peer_addr().unwrap(), l.local_addr().unwrap());
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get().peer_addr()
     }
@@ -291,7 +316,13 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`set_nodelay`](Self::set_nodelay).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let l = gmp_executor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let c = gmp_executor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// assert!(c.nodelay().unwrap(), "on by default, as in Go");
+    /// # });
+    /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
         self.io.get().nodelay()
     }
@@ -391,7 +422,14 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`readable`](Self::readable).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let l = gmp_executor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let c = gmp_executor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// let err = c.try_read(&mut [0; 8]).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    /// # });
+    /// ```
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.try_io(Direction::Read, |mut s| io::Read::read(&mut s, buf))
     }
@@ -404,7 +442,17 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`writable`](Self::writable).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let l = gmp_executor::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let c = gmp_executor::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// let (s, _) = l.accept().await.unwrap();
+    /// c.writable().await.unwrap();
+    /// assert_eq!(c.try_write(b"hi").unwrap(), 2);
+    /// s.readable().await.unwrap();
+    /// assert_eq!(s.try_read(&mut [0; 8]).unwrap(), 2);
+    /// # });
+    /// ```
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.try_io(Direction::Write, |mut s| io::Write::write(&mut s, buf))
     }

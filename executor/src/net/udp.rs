@@ -38,7 +38,12 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let s = gmp_executor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert_ne!(s.local_addr().unwrap().port(), 0);
+    /// # });
+    /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         addr::each_addr(addr, |a| async move {
             UdpSocket::from_mio(mio::net::UdpSocket::bind(a)?)
@@ -105,7 +110,14 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let s = gmp_executor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert_eq!(s.send_to(b"to me", s.local_addr().unwrap()).await.unwrap(), 5);
+    /// let mut buf = [0; 8];
+    /// assert_eq!(s.recv_from(&mut buf).await.unwrap(), (5, s.local_addr().unwrap()));
+    /// # });
+    /// ```
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         addr::each_addr(target, |a| async move {
             self.io.io(Direction::Write, |s| s.send_to(buf, a)).await
@@ -144,7 +156,14 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let s = gmp_executor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert_eq!(s.send_to(b"to me", s.local_addr().unwrap()).await.unwrap(), 5);
+    /// let mut buf = [0; 8];
+    /// assert_eq!(s.recv_from(&mut buf).await.unwrap(), (5, s.local_addr().unwrap()));
+    /// # });
+    /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         std::future::poll_fn(|cx| self.poll_recv_from(cx, buf)).await
     }
@@ -177,7 +196,15 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`connect`](Self::connect).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let s = gmp_executor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// s.connect(s.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(s.send(b"echo").await.unwrap(), 4);
+    /// let mut buf = [0; 8];
+    /// assert_eq!(s.recv(&mut buf).await.unwrap(), 4);
+    /// # });
+    /// ```
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.io(Direction::Write, |s| s.send(buf)).await
     }
@@ -190,7 +217,15 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`connect`](Self::connect).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let s = gmp_executor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// s.connect(s.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(s.send(b"echo").await.unwrap(), 4);
+    /// let mut buf = [0; 8];
+    /// assert_eq!(s.recv(&mut buf).await.unwrap(), 4);
+    /// # });
+    /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.io(Direction::Read, |s| s.recv(buf)).await
     }
@@ -224,7 +259,12 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let s = gmp_executor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert!(s.local_addr().unwrap().ip().is_loopback());
+    /// # });
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get().local_addr()
     }
@@ -237,7 +277,14 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`connect`](Self::connect).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let s = gmp_executor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert_eq!(s.peer_addr().unwrap_err().kind(), std::io::ErrorKind::NotConnected);
+    /// s.connect("127.0.0.1:9").await.unwrap();
+    /// assert_eq!(s.peer_addr().unwrap().port(), 9);
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get().peer_addr()
     }
@@ -269,7 +316,12 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`set_broadcast`](Self::set_broadcast).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let s = gmp_executor::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert!(!s.broadcast().unwrap());
+    /// # });
+    /// ```
     pub fn broadcast(&self) -> io::Result<bool> {
         self.io.get().broadcast()
     }

@@ -50,7 +50,15 @@ impl UnixListener {
     ///
     /// # Examples
     ///
-    /// See [`UnixListener`].
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("gmp-doc-bind-{}.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let l = gmp_executor::net::UnixListener::bind(&path).unwrap();
+    /// assert_eq!(l.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         UnixListener::from_mio(mio::net::UnixListener::bind(path)?)
     }
@@ -92,7 +100,17 @@ impl UnixListener {
     ///
     /// # Examples
     ///
-    /// See [`UnixListener`].
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("gmp-doc-accept1-{}.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let l = gmp_executor::net::UnixListener::bind(&path).unwrap();
+    /// let c = gmp_executor::net::UnixStream::connect(&path).await.unwrap();
+    /// let (s, _peer) = l.accept().await.unwrap();
+    /// assert_eq!(c.peer_addr().unwrap().as_pathname(), s.local_addr().unwrap().as_pathname());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         std::future::poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -124,7 +142,17 @@ impl UnixListener {
     ///
     /// # Examples
     ///
-    /// See [`from_std`](Self::from_std).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("gmp-doc-accept2-{}.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let l = gmp_executor::net::UnixListener::bind(&path).unwrap();
+    /// let c = gmp_executor::net::UnixStream::connect(&path).await.unwrap();
+    /// let (s, _peer) = l.accept().await.unwrap();
+    /// assert_eq!(c.peer_addr().unwrap().as_pathname(), s.local_addr().unwrap().as_pathname());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get().local_addr()
     }
@@ -165,7 +193,17 @@ impl UnixStream {
     ///
     /// # Examples
     ///
-    /// See [`UnixListener`].
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("gmp-doc-accept3-{}.sock", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let l = gmp_executor::net::UnixListener::bind(&path).unwrap();
+    /// let c = gmp_executor::net::UnixStream::connect(&path).await.unwrap();
+    /// let (s, _peer) = l.accept().await.unwrap();
+    /// assert_eq!(c.peer_addr().unwrap().as_pathname(), s.local_addr().unwrap().as_pathname());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
         std::future::poll_fn(|cx| {
@@ -187,7 +225,16 @@ impl UnixStream {
     ///
     /// # Examples
     ///
-    /// See [`UnixStream`].
+    /// ```
+    /// use futures::io::{AsyncReadExt, AsyncWriteExt};
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let (mut a, mut b) = gmp_executor::net::UnixStream::pair().unwrap();
+    /// b.write_all(b"pong").await.unwrap();
+    /// let mut buf = [0; 4];
+    /// a.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"pong");
+    /// # });
+    /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = mio::net::UnixStream::pair()?;
         Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
@@ -245,7 +292,12 @@ impl UnixStream {
     ///
     /// # Examples
     ///
-    /// See [`from_std`](Self::from_std).
+    /// ```
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let (a, _b) = gmp_executor::net::UnixStream::pair().unwrap();
+    /// assert!(a.peer_addr().unwrap().is_unnamed());
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get().peer_addr()
     }
@@ -275,7 +327,19 @@ impl UnixStream {
     ///
     /// # Examples
     ///
-    /// See [`OwnedReadHalf`].
+    /// ```
+    /// use futures::io::{AsyncReadExt, AsyncWriteExt};
+    /// # gmp_executor::Runtime::new().unwrap().block_on(async {
+    /// let (a, mut b) = gmp_executor::net::UnixStream::pair().unwrap();
+    /// let (mut rd, mut wr) = a.into_split();
+    /// let t = gmp_executor::spawn(async move { wr.write_all(b"from a task").await.unwrap() });
+    /// let mut buf = [0; 11];
+    /// b.read_exact(&mut buf).await.unwrap();
+    /// b.write_all(b"ok").await.unwrap();
+    /// rd.read_exact(&mut buf[..2]).await.unwrap();
+    /// t.await.unwrap();
+    /// # });
+    /// ```
     pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
         split(self)
     }
