@@ -141,6 +141,11 @@ pub mod leak {
     pub use gmp_executor::leak::*;
 }
 
+pub use gmp_executor::net;
+
+#[cfg(feature = "hyper")]
+pub use gmp_executor::hyper;
+
 /// Runtime control and introspection: Go's `runtime` package.
 pub mod runtime {
     pub use gmp_executor::runtime::*;

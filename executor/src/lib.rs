@@ -46,7 +46,13 @@
 pub(crate) mod clock;
 pub mod coop;
 pub mod leak;
+#[cfg(all(feature = "hyper", unix, not(loom)))]
+pub mod hyper;
+#[cfg(not(loom))]
+pub(crate) mod io;
 pub(crate) mod loom;
+#[cfg(all(unix, not(loom)))]
+pub mod net;
 pub mod runtime;
 pub(crate) mod scheduler;
 pub mod task;

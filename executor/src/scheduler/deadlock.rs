@@ -112,9 +112,11 @@ impl Detector {
 }
 
 impl Shared {
-    /// I/O sources registered with the reactor. The reactor lands on another branch and will
-    /// fill this in; until then there are none.
+    /// I/O sources registered with the reactor (none under loom, which has no reactor).
     pub(crate) fn io_registrations(&self) -> usize {
+        #[cfg(not(loom))]
+        return self.io.registrations();
+        #[cfg(loom)]
         0
     }
 

@@ -31,6 +31,7 @@ pub(crate) mod blocking;
 pub(crate) mod deadlock;
 pub(crate) mod idle;
 pub(crate) mod inject;
+mod netpoll;
 pub(crate) mod park;
 pub(crate) mod queue;
 pub(crate) mod sysmon;
@@ -90,6 +91,9 @@ pub(crate) struct Shared {
     pub(crate) blocking: blocking::Pool,
     /// Timers: one wheel per worker.
     pub(crate) time: Arc<TimeDriver>,
+    /// The I/O reactor (see `crate::io` and `netpoll`).
+    #[cfg(not(loom))]
+    pub(crate) io: Arc<crate::io::IoDriver>,
     /// The parked worker that sleeps until the next timer deadline (`NO_TIMER_OWNER` if none).
     /// Only one parked worker watches the clock, so a deadline wakes one thread, not all.
     pub(crate) timer_owner: AtomicUsize,
@@ -114,6 +118,8 @@ impl Shared {
     pub(crate) fn start(builder: &Builder) -> std::io::Result<Arc<Shared>> {
         let n = builder.resolved_maxprocs()?;
         crate::clock::refresh();
+        #[cfg(not(loom))]
+        let io = Arc::new(crate::io::IoDriver::new()?);
         let mut remotes = Vec::with_capacity(n);
         let mut cores = Vec::with_capacity(n);
         for index in 0..n {
@@ -122,7 +128,10 @@ impl Shared {
                 steal,
                 lifo: AtomicPtr::new(std::ptr::null_mut()),
                 tick: AtomicU32::new(0),
-                parker: Parker::new(),
+                parker: netpoll::worker_parker(
+                    #[cfg(not(loom))]
+                    &io,
+                ),
                 stats: WorkerStats::default(),
             });
             cores.push(Some(Box::new(Core::new(index, local))));
@@ -146,6 +155,8 @@ impl Shared {
             },
             blocking: blocking::Pool::new(builder),
             time: Arc::new(TimeDriver::new(n, unpark)),
+            #[cfg(not(loom))]
+            io,
             timer_owner: AtomicUsize::new(NO_TIMER_OWNER),
             shutdown: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
@@ -469,6 +480,9 @@ impl Shared {
         self.sysmon.stop();
         // Pending timers complete now; later ones complete at once.
         self.time.shutdown();
+        // Tasks waiting on sockets are woken; later socket operations fail.
+        #[cfg(not(loom))]
+        self.io.shutdown();
         // Cancel everything still alive. Dropping futures can wake or spawn tasks; those land
         // in the closed registry or the injection queue, so loop until both are empty.
         let _enter = (!context::is_entered()).then(|| context::enter(self.clone()));

@@ -234,6 +234,9 @@ impl WorkerContext {
         if tick % shared.config.global_queue_interval == 0 {
             drop(core);
             self.fire_due_timers();
+            // Busy workers keep I/O flowing: a non-blocking reactor poll unless a parked worker
+            // is blocked in it (see `crate::io`).
+            shared.poll_io_nonblocking();
             core = self.core.borrow_mut();
             if let Some(t) = shared.inject.pop() {
                 core.lifo_polls = 0;
@@ -401,16 +404,34 @@ impl WorkerContext {
         } else {
             None
         };
-        shared.remotes[self.index].parker.park(deadline);
+        // The duty holder parks in the I/O reactor, woken by I/O, its deadline or an unpark.
+        let readied = if has_duty {
+            Some(shared.park_in_reactor(self.index, deadline))
+        } else {
+            shared.remotes[self.index].parker.park(None);
+            None
+        };
         if has_duty {
             owner.store(super::NO_TIMER_OWNER, Ordering::SeqCst);
-            self.fire_due_timers();
         }
         let notified = shared.idle.transition_worker_from_parked(self.index);
         self.core.borrow_mut().is_searching = notified;
-        // Leaving timer duty while timers are pending: hand it to a parked peer, so a long poll
-        // here cannot delay them.
-        if has_duty && shared.time.next_deadline().is_some() {
+        // Wake what I/O and timers readied only now that this worker counts as running: the
+        // tasks land in its own queues and may wake a parked peer, never this worker itself.
+        if let Some(readied) = readied {
+            shared.wake_readied(readied);
+            self.fire_due_timers();
+        }
+        // Leaving timer duty while timers are pending or sockets registered, with every other
+        // worker parked: hand the duty to a parked peer (which re-parks in the reactor), so a
+        // long poll here cannot delay them. If another worker is awake, no wake-up is spent:
+        // it claims the duty when it parks, and polls timers and the reactor every 61 ticks
+        // until then (a context switch per reactor wake-up saved under load).
+        let others_parked = shared.idle.num_parked() + 1 >= shared.num_workers();
+        if has_duty
+            && others_parked
+            && (shared.time.next_deadline().is_some() || shared.io_needs_poller())
+        {
             if let Some(peer) = shared.idle.any_sleeper() {
                 shared.remotes[peer].parker.unpark();
             }
