@@ -133,7 +133,10 @@ pub use gmp_macros::main;
 #[doc(inline)]
 pub use gmp_macros::test;
 
-pub use gmp_executor::{Builder, Handle, JoinError, JoinHandle, Runtime, coop, spawn, spawn_blocking, task, time, yield_now};
+pub use gmp_executor::{
+    Builder, Handle, JoinError, JoinHandle, Runtime, coop, spawn, spawn_blocking, task, time,
+    yield_now,
+};
 
 /// Leak checks for tests: uber-go/goleak for gmp tasks. `#[gmp::test]` runs one after every
 /// test; [`leak::verify_none`] and [`leak::check_runtime`] serve other harnesses.

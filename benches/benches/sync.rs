@@ -46,7 +46,11 @@ struct Tokio {
 
 impl Tokio {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(WORKERS).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKERS)
+            .enable_all()
+            .build()
+            .unwrap();
         let sp = TokioSpawner(rt.handle().clone());
         Tokio { rt, sp }
     }
@@ -91,7 +95,11 @@ fn spawn(ex: &impl Exec, f: impl Future<Output = ()> + Send + 'static) {
 }
 
 /// Runs `op` `iters` times in one task and returns the elapsed time.
-fn time_loop<E: Exec, F: Future<Output = ()>>(ex: &E, iters: u64, mut op: impl FnMut() -> F) -> Duration {
+fn time_loop<E: Exec, F: Future<Output = ()>>(
+    ex: &E,
+    iters: u64,
+    mut op: impl FnMut() -> F,
+) -> Duration {
     ex.block_on(async {
         let start = Instant::now();
         for _ in 0..iters {
@@ -104,7 +112,11 @@ fn time_loop<E: Exec, F: Future<Output = ()>>(ex: &E, iters: u64, mut op: impl F
 const CONTENDERS: usize = 8;
 
 /// `CONTENDERS` tasks share `iters` operations; returns the wall time for all of them.
-fn time_contended<E: Exec, F>(ex: &E, iters: u64, op: impl Fn() -> F + Send + Sync + Clone + 'static) -> Duration
+fn time_contended<E: Exec, F>(
+    ex: &E,
+    iters: u64,
+    op: impl Fn() -> F + Send + Sync + Clone + 'static,
+) -> Duration
 where
     F: Future<Output = ()> + Send,
 {
@@ -133,10 +145,16 @@ fn mutex(c: &mut Criterion) {
     let m = Arc::new(gmp::Mutex::new(0u64));
     let t = Arc::new(tokio::sync::Mutex::new(0u64));
     if let Some(gmp) = &gmp {
-        g.bench_function("gmp", |b| b.iter_custom(|n| time_loop(gmp, n, || async { *m.lock().await += 1 })));
+        g.bench_function("gmp", |b| {
+            b.iter_custom(|n| time_loop(gmp, n, || async { *m.lock().await += 1 }))
+        });
     }
-    g.bench_function("gmp_sync_on_tokio", |b| b.iter_custom(|n| time_loop(&tokio, n, || async { *m.lock().await += 1 })));
-    g.bench_function("tokio", |b| b.iter_custom(|n| time_loop(&tokio, n, || async { *t.lock().await += 1 })));
+    g.bench_function("gmp_sync_on_tokio", |b| {
+        b.iter_custom(|n| time_loop(&tokio, n, || async { *m.lock().await += 1 }))
+    });
+    g.bench_function("tokio", |b| {
+        b.iter_custom(|n| time_loop(&tokio, n, || async { *t.lock().await += 1 }))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("mutex_contended_8_tasks");
@@ -155,10 +173,16 @@ fn mutex(c: &mut Criterion) {
         }
     };
     if let Some(gmp) = &gmp {
-        g.bench_function("gmp", |b| b.iter_custom(|n| time_contended(gmp, n, op_gmp.clone())));
+        g.bench_function("gmp", |b| {
+            b.iter_custom(|n| time_contended(gmp, n, op_gmp.clone()))
+        });
     }
-    g.bench_function("gmp_sync_on_tokio", |b| b.iter_custom(|n| time_contended(&tokio, n, op_gmp.clone())));
-    g.bench_function("tokio", |b| b.iter_custom(|n| time_contended(&tokio, n, op_tokio.clone())));
+    g.bench_function("gmp_sync_on_tokio", |b| {
+        b.iter_custom(|n| time_contended(&tokio, n, op_gmp.clone()))
+    });
+    g.bench_function("tokio", |b| {
+        b.iter_custom(|n| time_contended(&tokio, n, op_tokio.clone()))
+    });
     g.finish();
 }
 
@@ -169,10 +193,16 @@ fn semaphore(c: &mut Criterion) {
     let t = Arc::new(tokio::sync::Semaphore::new(2));
     let mut g = c.benchmark_group("semaphore_uncontended");
     if let Some(gmp) = &gmp {
-        g.bench_function("gmp", |b| b.iter_custom(|n| time_loop(gmp, n, || async { drop(s.acquire(1).await) })));
+        g.bench_function("gmp", |b| {
+            b.iter_custom(|n| time_loop(gmp, n, || async { drop(s.acquire(1).await) }))
+        });
     }
-    g.bench_function("gmp_sync_on_tokio", |b| b.iter_custom(|n| time_loop(&tokio, n, || async { drop(s.acquire(1).await) })));
-    g.bench_function("tokio", |b| b.iter_custom(|n| time_loop(&tokio, n, || async { drop(t.acquire().await.unwrap()) })));
+    g.bench_function("gmp_sync_on_tokio", |b| {
+        b.iter_custom(|n| time_loop(&tokio, n, || async { drop(s.acquire(1).await) }))
+    });
+    g.bench_function("tokio", |b| {
+        b.iter_custom(|n| time_loop(&tokio, n, || async { drop(t.acquire().await.unwrap()) }))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("semaphore_contended_8_tasks_2_permits");
@@ -191,10 +221,16 @@ fn semaphore(c: &mut Criterion) {
         }
     };
     if let Some(gmp) = &gmp {
-        g.bench_function("gmp", |b| b.iter_custom(|n| time_contended(gmp, n, op_gmp.clone())));
+        g.bench_function("gmp", |b| {
+            b.iter_custom(|n| time_contended(gmp, n, op_gmp.clone()))
+        });
     }
-    g.bench_function("gmp_sync_on_tokio", |b| b.iter_custom(|n| time_contended(&tokio, n, op_gmp.clone())));
-    g.bench_function("tokio", |b| b.iter_custom(|n| time_contended(&tokio, n, op_tokio.clone())));
+    g.bench_function("gmp_sync_on_tokio", |b| {
+        b.iter_custom(|n| time_contended(&tokio, n, op_gmp.clone()))
+    });
+    g.bench_function("tokio", |b| {
+        b.iter_custom(|n| time_contended(&tokio, n, op_tokio.clone()))
+    });
     g.finish();
 }
 
@@ -218,9 +254,13 @@ fn waitgroup(c: &mut Criterion) {
         })
     }
     if let Some(gmp) = &gmp {
-        g.bench_function(BenchmarkId::new("gmp", WG_TASKS), |b| b.iter(|| run_wg(gmp)));
+        g.bench_function(BenchmarkId::new("gmp", WG_TASKS), |b| {
+            b.iter(|| run_wg(gmp))
+        });
     }
-    g.bench_function(BenchmarkId::new("gmp_sync_on_tokio", WG_TASKS), |b| b.iter(|| run_wg(&tokio)));
+    g.bench_function(BenchmarkId::new("gmp_sync_on_tokio", WG_TASKS), |b| {
+        b.iter(|| run_wg(&tokio))
+    });
     g.bench_function(BenchmarkId::new("tokio_join_handles", WG_TASKS), |b| {
         b.iter(|| {
             tokio.block_on(async {
@@ -270,7 +310,9 @@ fn context_fanout(c: &mut Criterion) {
     if let Some(gmp) = &gmp {
         g.bench_function("gmp", |b| b.iter_custom(|n| run_ctx(gmp, n)));
     }
-    g.bench_function("gmp_sync_on_tokio", |b| b.iter_custom(|n| run_ctx(&tokio, n)));
+    g.bench_function("gmp_sync_on_tokio", |b| {
+        b.iter_custom(|n| run_ctx(&tokio, n))
+    });
     g.bench_function("tokio_watch", |b| {
         b.iter_custom(|n| {
             let mut total = Duration::ZERO;
@@ -356,5 +398,12 @@ fn errgroup(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mutex, semaphore, waitgroup, context_fanout, errgroup);
+criterion_group!(
+    benches,
+    mutex,
+    semaphore,
+    waitgroup,
+    context_fanout,
+    errgroup
+);
 criterion_main!(benches);

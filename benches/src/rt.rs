@@ -252,10 +252,8 @@ impl Rt for AsyncExecutorRt {
         futures_lite::future::yield_now()
     }
 
-    fn sleep(d: std::time::Duration) -> impl Future<Output = ()> + Send {
-        async move {
-            async_io::Timer::after(d).await;
-        }
+    async fn sleep(d: std::time::Duration) {
+        async_io::Timer::after(d).await;
     }
 }
 

@@ -45,11 +45,11 @@
 
 pub(crate) mod clock;
 pub mod coop;
-pub mod leak;
 #[cfg(all(feature = "hyper", unix, not(loom)))]
 pub mod hyper;
 #[cfg(not(loom))]
 pub(crate) mod io;
+pub mod leak;
 pub(crate) mod loom;
 #[cfg(all(unix, not(loom)))]
 pub mod net;

@@ -31,6 +31,10 @@ fn join_error_converts_to_io_error_and_boxed_error() {
         Box::new(e)
     }
     let rt = Runtime::new().unwrap();
-    let e = rt.block_on(async { gmp_executor::spawn(async { panic!("p") }).await.unwrap_err() });
+    let e = rt.block_on(async {
+        gmp_executor::spawn(async { panic!("p") })
+            .await
+            .unwrap_err()
+    });
     assert!(boxed(e).to_string().contains("panicked"));
 }

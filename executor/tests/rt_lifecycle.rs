@@ -86,7 +86,10 @@ fn release(gate: &std::sync::Mutex<(bool, Option<Waker>)>) {
 fn wait_until(mut f: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !f() {
-        assert!(std::time::Instant::now() < deadline, "condition not reached in 10 s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "condition not reached in 10 s"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
 }
@@ -95,7 +98,11 @@ fn check(workers: usize, outcome: Outcome, join: Join) {
     let rt = Builder::new().maxprocs(workers).build().unwrap();
     let counts = Arc::new(Counts::default());
     let gate = Arc::new(std::sync::Mutex::new((false, None)));
-    let subject = Subject { counts: counts.clone(), outcome, gate: gate.clone() };
+    let subject = Subject {
+        counts: counts.clone(),
+        outcome,
+        gate: gate.clone(),
+    };
     let handle = rt.spawn(subject);
     wait_until(|| counts.polls.load(Ordering::SeqCst) >= 1);
     if let Outcome::Abort = outcome {
@@ -127,15 +134,26 @@ fn check(workers: usize, outcome: Outcome, join: Join) {
     }
     drop(rt);
     let c = &counts;
-    assert_eq!(c.future_drops.load(Ordering::SeqCst), 1, "{outcome:?}/{join:?}: future drops");
+    assert_eq!(
+        c.future_drops.load(Ordering::SeqCst),
+        1,
+        "{outcome:?}/{join:?}: future drops"
+    );
     let expect_output = usize::from(matches!(outcome, Outcome::Complete));
-    assert_eq!(c.output_drops.load(Ordering::SeqCst), expect_output, "{outcome:?}/{join:?}: output drops");
+    assert_eq!(
+        c.output_drops.load(Ordering::SeqCst),
+        expect_output,
+        "{outcome:?}/{join:?}: output drops"
+    );
     let polls = c.polls.load(Ordering::SeqCst);
     // Pending once, then: completes or panics on the second poll; an aborted task is cancelled
     // without (or, racing the release, after at most one more) poll.
     match outcome {
         Outcome::Complete | Outcome::Panic => assert_eq!(polls, 2, "{outcome:?}/{join:?}: polls"),
-        Outcome::Abort => assert!((1..=2).contains(&polls), "{outcome:?}/{join:?}: polls {polls}"),
+        Outcome::Abort => assert!(
+            (1..=2).contains(&polls),
+            "{outcome:?}/{join:?}: polls {polls}"
+        ),
     }
 }
 

@@ -49,7 +49,10 @@ impl Body for SleepMillion {
         let wall = start.elapsed();
         vec![
             ("wall_s", wall.as_secs_f64()),
-            ("peak_rss_mib", MemStat::now().hwm as f64 / (1024.0 * 1024.0)),
+            (
+                "peak_rss_mib",
+                MemStat::now().hwm as f64 / (1024.0 * 1024.0),
+            ),
         ]
     }
 

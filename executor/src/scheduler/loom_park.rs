@@ -34,7 +34,9 @@ impl Model {
     }
 
     fn take_work(&self) -> bool {
-        self.work.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| w.checked_sub(1)).is_ok()
+        self.work
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| w.checked_sub(1))
+            .is_ok()
     }
 
     fn produce(&self) {

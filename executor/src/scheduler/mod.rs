@@ -144,29 +144,29 @@ impl Shared {
                 }
             });
             Shared {
-            remotes: remotes.into_boxed_slice(),
-            inject: Inject::new(),
-            idle: Idle::new(n),
-            registry: Registry::new(n + 1),
-            config: Config {
-                global_queue_interval: builder.global_queue_interval,
-                unhandled_panic: builder.unhandled_panic,
-                deadlock_detection: builder.deadlock_detection,
-            },
-            blocking: blocking::Pool::new(builder),
-            time: Arc::new(TimeDriver::new(n, unpark)),
-            #[cfg(not(loom))]
-            io,
-            timer_owner: AtomicUsize::new(NO_TIMER_OWNER),
-            shutdown: AtomicBool::new(false),
-            panicked: AtomicBool::new(false),
-            cores: Mutex::new(cores),
-            threads: Mutex::new(Vec::with_capacity(n)),
-            exited: Mutex::new(0),
-            exited_cvar: Condvar::new(),
-            block_on_parkers: Mutex::new(slab::Slab::new()),
-            user_handles: AtomicUsize::new(0),
-            sysmon: sysmon::Sysmon::new(builder.sysmon_threshold),
+                remotes: remotes.into_boxed_slice(),
+                inject: Inject::new(),
+                idle: Idle::new(n),
+                registry: Registry::new(n + 1),
+                config: Config {
+                    global_queue_interval: builder.global_queue_interval,
+                    unhandled_panic: builder.unhandled_panic,
+                    deadlock_detection: builder.deadlock_detection,
+                },
+                blocking: blocking::Pool::new(builder),
+                time: Arc::new(TimeDriver::new(n, unpark)),
+                #[cfg(not(loom))]
+                io,
+                timer_owner: AtomicUsize::new(NO_TIMER_OWNER),
+                shutdown: AtomicBool::new(false),
+                panicked: AtomicBool::new(false),
+                cores: Mutex::new(cores),
+                threads: Mutex::new(Vec::with_capacity(n)),
+                exited: Mutex::new(0),
+                exited_cvar: Condvar::new(),
+                block_on_parkers: Mutex::new(slab::Slab::new()),
+                user_handles: AtomicUsize::new(0),
+                sysmon: sysmon::Sysmon::new(builder.sysmon_threshold),
             }
         });
         for index in 0..n {

@@ -385,7 +385,11 @@ impl WorkerContext {
     fn park(&self) {
         let shared = self.shared();
         let was_searching = std::mem::replace(&mut self.core.borrow_mut().is_searching, false);
-        if shared.idle.transition_worker_to_parked(self.index, was_searching) && shared.has_pending_work() {
+        if shared
+            .idle
+            .transition_worker_to_parked(self.index, was_searching)
+            && shared.has_pending_work()
+        {
             shared.notify_parked();
         }
         if shared.is_shutdown() {
@@ -394,7 +398,12 @@ impl WorkerContext {
         // Claim timer duty if nobody holds it: then sleep only until the next deadline.
         let owner = &shared.timer_owner;
         let has_duty = owner
-            .compare_exchange(super::NO_TIMER_OWNER, self.index, Ordering::SeqCst, Ordering::SeqCst)
+            .compare_exchange(
+                super::NO_TIMER_OWNER,
+                self.index,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
             .is_ok();
         let deadline = if has_duty {
             // SeqCst fence: pairs with the one in `unpark_timer_owner` (a registration either

@@ -93,12 +93,29 @@ fn setup(pending_polls: usize) -> (Setup, JoinHandle<Output>) {
     let queue = Arc::new(Mutex::new(VecDeque::new()));
     let counters = Arc::new(Counters::default());
     let slot = Arc::new(Mutex::new(None));
-    let fut = TestFuture { counters: counters.clone(), pending_polls, slot: slot.clone() };
-    let sched = Sched { queue: queue.clone(), counters: counters.clone() };
+    let fut = TestFuture {
+        counters: counters.clone(),
+        pending_polls,
+        slot: slot.clone(),
+    };
+    let sched = Sched {
+        queue: queue.clone(),
+        counters: counters.clone(),
+    };
     let raw = RawTask::new(fut, sched, Id(1), std::panic::Location::caller());
     // SAFETY: a new task holds a reference for its first Notified.
-    queue.lock().unwrap().push_back(unsafe { Notified::from_raw(raw) });
-    (Setup { queue, counters, slot }, JoinHandle::new(raw))
+    queue
+        .lock()
+        .unwrap()
+        .push_back(unsafe { Notified::from_raw(raw) });
+    (
+        Setup {
+            queue,
+            counters,
+            slot,
+        },
+        JoinHandle::new(raw),
+    )
 }
 
 fn run_queue(queue: &Mutex<VecDeque<Notified>>) {
