@@ -104,6 +104,17 @@ pub(crate) fn schedule_local(
         };
         let remote = &shared.remotes[cx.index];
         if is_yield {
+            if core.local.is_empty() && remote.lifo.load(Ordering::Relaxed).is_null() {
+                // Nothing else queued here: the yielding task runs next anyway. Keep it in the
+                // LIFO slot, which this worker takes first, rather than the queue, where a
+                // searching peer would steal it at once and move a hot task to a cold cache
+                // on every budget exhaustion (measured: a single task looping on a Mutex
+                // bounced between the two workers every 128 operations). The LIFO cap still
+                // lets the injection queue in, and the slot stays stealable if we get stuck.
+                // Release: publishes the task to a thief's Acquire load, as below.
+                remote.lifo.store(task.into_raw().as_ptr().as_ptr(), Ordering::Release);
+                return Ok(());
+            }
             core.local
                 .push_back_or_overflow(task, |batch| shared.inject.push_batch(batch));
         } else {
