@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TCP echo: 50 connections, 1 KiB messages, one Go load generator (benches/go/echo.go) against
+# TCP echo: 50 connections, 1 KiB messages, one Go load generator (benches/go/standalone/echo) against
 # the same echo loop on gmp and tokio (examples/echo_server.rs) and Go's io.Copy server, each with
 # GOMAXPROCS workers, loopback only. Rounds are interleaved so machine noise hits all alike.
 #
@@ -14,7 +14,7 @@ export GOMAXPROCS=${GOMAXPROCS:-2}
 
 cargo build --quiet --release --example echo_server
 GO_BIN=$(mktemp -d)/echo
-(cd benches/go && go build -o "$GO_BIN" echo.go)
+(cd benches/go && go build -o "$GO_BIN" ./standalone/echo)
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HTTP hello under wrk: the same hyper service on gmp and on tokio (examples/http_load.rs), and
-# Go's net/http (benches/go/http_hello.go), each with GOMAXPROCS workers, loopback only.
+# Go's net/http (benches/go/standalone/http_hello), each with GOMAXPROCS workers, loopback only.
 # Rounds are interleaved (gmp, tokio, go, gmp, ...) so machine noise hits all three alike.
 #
 #   bash benches/http_compare.sh [ROUNDS] [DURATION] [CONNECTIONS]
@@ -19,7 +19,7 @@ if ! command -v wrk >/dev/null; then
 fi
 cargo build --quiet --release --features hyper --example http_load
 GO_BIN=$(mktemp -d)/http_hello
-(cd benches/go && go build -o "$GO_BIN" http_hello.go)
+(cd benches/go && go build -o "$GO_BIN" ./standalone/http_hello)
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }

@@ -6,7 +6,7 @@
 //! ```text
 //! cargo build --release --example echo_server
 //! target/release/examples/echo_server gmp 127.0.0.1:9000 &    # or: tokio
-//! go run benches/go/echo.go client 127.0.0.1:9000 50 5 1024
+//! go -C benches/go run ./standalone/echo client 127.0.0.1:9000 50 5 1024
 //! ```
 //!
 //! Workers: `GOMAXPROCS` if set, otherwise one per core, for both runtimes.

@@ -1,7 +1,7 @@
 //! The HTTP hello benchmark's servers: the same hyper 1.x service (`Hello, World!`, HTTP/1.1
 //! keep-alive) on gmp or on tokio's multi-threaded runtime, with the same number of workers.
 //! Drive it with a load generator; `benches/http_compare.sh` runs it against wrk together with
-//! Go's net/http (`benches/go/http_hello.go`).
+//! Go's net/http (`benches/go/standalone/http_hello`).
 //!
 //! ```text
 //! cargo build --release --features hyper --example http_load

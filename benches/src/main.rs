@@ -5,7 +5,10 @@
 //!    unit, a million units) for gmp tasks, OS threads, tokio, async-executor and Go;
 //! 2. the executor workloads (`spawn_many`, `chained_spawn`, `yield_many`, `ping_pong`) with
 //!    gmp/tokio and gmp/Go ratios;
-//! 3. `lifo_strand`: wake-to-run latency of a task whose waker then blocks its thread.
+//! 3. `lifo_strand`: wake-to-run latency of a task whose waker then blocks its thread;
+//! 4. issue 3's network workloads (`http_hello` under `wrk`, `tcp_echo` under the Go echo
+//!    client; `src/workloads/net.rs`, `benches/go/net.go`): req/s or msgs/s, p99, ratios and
+//!    the issue's goal line. Skipped with a note when `wrk` (or Go, for `tcp_echo`) is missing.
 //!
 //! Every measurement runs in a child process: the binary re-executes itself as
 //! `gmp-bench --child <workload> <peer> <n> <warmup> <reps>`, and the child prints one line

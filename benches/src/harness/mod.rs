@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use gmp_bench::rt::{Peer, WORKERS};
 use std::collections::BTreeMap;
 
-use gmp_bench::workloads::{Kind, Scale, WORKLOADS, Workload};
+use gmp_bench::workloads::{Kind, Load, Scale, WORKLOADS, Workload, net};
 use record::Record;
 
 use report::{Cell, Machine, Results};
@@ -164,6 +164,19 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
     let mut raw = Vec::new();
     let mut failures = Vec::new();
     for w in selected {
+        if let Kind::Net { load, .. } = w.kind {
+            let missing = match load {
+                Load::Wrk if !on_path("wrk") => Some("wrk not found: apt-get install wrk"),
+                Load::GoEchoClient if go_bench.is_none() => {
+                    Some("the Go echo client needs Go (see the go: line above)")
+                }
+                _ => None,
+            };
+            if let Some(why) = missing {
+                println!("{}: skipped; {why}", w.name);
+                continue;
+            }
+        }
         let peers: Vec<Peer> = Peer::ALL
             .into_iter()
             .filter(|&p| {
@@ -171,7 +184,7 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
             })
             .collect();
         let (warmup, mut reps) = w.reps(o.scale);
-        let throughput = matches!(w.kind, Kind::Throughput { .. });
+        let throughput = matches!(w.kind, Kind::Throughput { .. } | Kind::Net { .. });
         if let (Some(r), true) = (o.reps, throughput) {
             reps = r.max(1);
         }
@@ -313,11 +326,24 @@ impl Runner<'_> {
             _ => {
                 let mut args = strs(&["--child", w.name, peer.name()]);
                 args.extend(nums);
-                child::spawn(self.exe, &args, &[], self.timeout)
+                // The net workloads' children run the Go echo client.
+                let go_bin = self.go.map(|g| g.bin.to_string_lossy().into_owned());
+                let envs: Vec<(&str, &str)> = go_bin
+                    .as_deref()
+                    .map(|b| (net::GO_BIN_ENV, b))
+                    .into_iter()
+                    .collect();
+                child::spawn(self.exe, &args, &envs, self.timeout)
             }
         };
         (n, out)
     }
+}
+
+/// Whether an executable `name` is in a directory of `PATH`.
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
 }
 
 fn strs(v: &[&str]) -> Vec<String> {

@@ -325,6 +325,97 @@ fn workloads_table(res: &Results) -> String {
     t.render()
 }
 
+/// Issue 3's network workloads ([`Kind::Net`]): throughput and p99 per peer, gmp's ratios, and
+/// the issue's goal for `http_hello`.
+fn net_table(res: &Results) -> String {
+    let mut t = Table::new(&[
+        "workload",
+        "unit",
+        "s x rounds",
+        "gmp",
+        "p99",
+        "tokio",
+        "p99",
+        "Go",
+        "p99",
+        "gmp/tokio",
+        "gmp/Go",
+    ]);
+    let mut notes = String::new();
+    for w in WORKLOADS
+        .iter()
+        .filter(|w| matches!(w.kind, Kind::Net { .. }))
+    {
+        if !Peer::ALL.iter().any(|&p| res.get(w.name, p).is_some()) {
+            continue;
+        }
+        let rps = |r: &Record| r.primary().unwrap_or(f64::NAN);
+        let p99 = |r: &Record| r.get("p99_us").unwrap_or(f64::NAN);
+        let ratio = |other| match (res.record(w.name, Peer::Gmp), res.record(w.name, other)) {
+            (Some(g), Some(o)) => format!("{:.2}x", rps(g) / rps(o)),
+            _ => "n/a".into(),
+        };
+        let n = [Peer::Gmp, Peer::Tokio, Peer::Go]
+            .iter()
+            .find_map(|&p| res.record(w.name, p))
+            .map_or("-".into(), |r| format!("{} x {}", r.n, r.samples.len()));
+        let mut row = vec![w.name.into(), w.unit().into(), n];
+        for p in [Peer::Gmp, Peer::Tokio, Peer::Go] {
+            row.push(res.show(w.name, p, |r| fmt_count(rps(r))));
+            row.push(res.show(w.name, p, |r| fmt_ns(p99(r) * 1e3)));
+        }
+        row.push(ratio(Peer::Tokio));
+        row.push(ratio(Peer::Go));
+        t.row(row);
+        if let (Some(g), Some(o)) = (
+            res.record(w.name, Peer::Gmp),
+            res.record(w.name, Peer::Tokio),
+        ) {
+            let per: Vec<String> = g
+                .samples
+                .iter()
+                .zip(&o.samples)
+                .map(|(a, b)| format!("{:.2}", a / b))
+                .collect();
+            let _ = writeln!(notes, "{} gmp/tokio per round: {}", w.name, per.join(", "));
+        }
+    }
+    let mut s = t.render();
+    s.push_str("\n\n");
+    s.push_str(&notes);
+    if let Some(g) = res.record("http_hello", Peer::Gmp) {
+        let rps = |r: &Record| r.primary().unwrap_or(f64::NAN);
+        let p99 = |r: &Record| r.get("p99_us");
+        let verdict = match (
+            res.record("http_hello", Peer::Tokio),
+            res.record("http_hello", Peer::Go),
+        ) {
+            (Some(t), Some(go)) => {
+                let p99_ok = [t, go]
+                    .iter()
+                    .all(|o| p99(g).zip(p99(o)).is_some_and(|(a, b)| a <= b));
+                if rps(g) >= 1.1 * rps(t) && rps(g) >= rps(go) && p99_ok {
+                    "goal met"
+                } else {
+                    "GOAL MISSED"
+                }
+            }
+            _ => "n/a (needs tokio and Go)",
+        };
+        let _ = writeln!(
+            s,
+            "\nissue 3 goal (http_hello): >= 1.1x tokio's requests per second and >= Go's, with \
+             p99 latency no worse: {verdict}"
+        );
+    }
+    s.push_str(
+        "\nNote: servers (2 workers) and their load generator (wrk -t2 -c50; the Go echo client \
+         with GOMAXPROCS=2) share this machine's cores, loopback only; medians over interleaved \
+         rounds, one fresh server process per round.",
+    );
+    s
+}
+
 /// Peak RSS of the spawn_many children (the issue's memory goal: gmp under a third of tokio).
 fn spawn_rss_line(res: &Results) -> String {
     let rss = |p| res.record("spawn_many", p).and_then(|r| r.get("peak_rss"));
@@ -455,6 +546,16 @@ pub(crate) fn print_all(res: &Results, m: &Machine) {
         println!("\n## lifo_strand: wake a task, then block the waking thread\n");
         println!("{}", lifo_table(res));
         claimed.insert("lifo_strand");
+    }
+    let net: Vec<&str> = WORKLOADS
+        .iter()
+        .filter(|w| matches!(w.kind, Kind::Net { .. }))
+        .map(|w| w.name)
+        .collect();
+    if net.iter().any(|w| present.contains(w)) {
+        println!("\n## Network (issue 3; higher is better; p99 latency)\n");
+        println!("{}", net_table(res));
+        claimed.extend(net);
     }
     for w in present.iter().filter(|w| !claimed.contains(*w)) {
         println!("\n## {w}\n");

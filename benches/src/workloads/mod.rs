@@ -17,6 +17,7 @@
 
 pub mod chained_spawn;
 pub mod lifo_strand;
+pub mod net;
 pub mod park;
 pub mod ping_pong;
 pub mod sleep_million;
@@ -36,6 +37,8 @@ pub const WORKLOADS: &[Workload] = &[
     park::WORKLOAD,
     lifo_strand::WORKLOAD,
     sleep_million::WORKLOAD,
+    net::HTTP_HELLO,
+    net::TCP_ECHO,
 ];
 
 /// Finds a workload by name.
@@ -64,6 +67,23 @@ pub enum Kind {
     Memory,
     /// A latency distribution over rounds; one repetition.
     Latency,
+    /// A server under an external load generator; primary metric `rps` (higher is better).
+    /// Rounds of one fresh child per peer, interleaved, like `Throughput`.
+    Net {
+        /// The unit of `rps`: `"req/s"`.
+        unit: &'static str,
+        /// The load generator, which the harness checks for before running the workload.
+        load: Load,
+    },
+}
+
+/// The load generator of a [`Kind::Net`] workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Load {
+    /// `wrk` on `PATH`.
+    Wrk,
+    /// The Go echo client in `benches/go` (`gmpbench echo-client`).
+    GoEchoClient,
 }
 
 /// One registered workload.
@@ -100,6 +120,8 @@ impl Workload {
         match (self.kind, scale) {
             (Kind::Throughput { .. }, Scale::Full) => (1, 5),
             (Kind::Throughput { .. }, Scale::Quick) => (1, 2),
+            (Kind::Net { .. }, Scale::Full) => (0, 3),
+            (Kind::Net { .. }, Scale::Quick) => (0, 1),
             (Kind::Memory | Kind::Latency, _) => (0, 1),
         }
     }
@@ -110,6 +132,7 @@ impl Workload {
             Kind::Throughput { unit } => unit,
             Kind::Memory => "B/unit",
             Kind::Latency => "us",
+            Kind::Net { unit, .. } => unit,
         }
     }
 }

@@ -1,8 +1,8 @@
 // The TCP echo benchmark's Go side (stdlib only): an echo server, and the load generator used
 // against every server (gmp, tokio, Go) so they all face the same client.
 //
-//	go run benches/go/echo.go server 127.0.0.1:9002
-//	go run benches/go/echo.go client 127.0.0.1:9000 [CONNS=50] [SECONDS=5] [SIZE=1024]
+//	go -C benches/go run ./standalone/echo server 127.0.0.1:9002
+//	go -C benches/go run ./standalone/echo client 127.0.0.1:9000 [CONNS=50] [SECONDS=5] [SIZE=1024]
 //
 // The client opens CONNS connections, each sending SIZE-byte messages and waiting for the echo
 // before sending the next, for SECONDS; it prints messages/s and p50/p99 round-trip latency.

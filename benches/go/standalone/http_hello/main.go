@@ -1,6 +1,6 @@
 // The HTTP hello benchmark's Go peer: net/http serving "Hello, World!" (stdlib only).
 //
-//	go run benches/go/http_hello.go 127.0.0.1:8082
+//	go -C benches/go run ./standalone/http_hello 127.0.0.1:8082
 //
 // GOMAXPROCS sets the number of Ps, as for gmp's and tokio's servers in examples/http_load.rs.
 package main
