@@ -3,8 +3,9 @@
 //! Prints, measured live on this machine with 2 workers everywhere:
 //! 1. the seed chapter's goroutine-vs-OS-thread table (creation, context switch, memory per
 //!    unit, a million units) for gmp tasks, OS threads, tokio, async-executor and Go;
-//! 2. the executor workloads (`spawn_many`, `chained_spawn`, `yield_many`, `ping_pong`) with
-//!    gmp/tokio and gmp/Go ratios;
+//! 2. the executor workloads (`spawn_many`, `chained_spawn`, `yield_many`, `ping_pong`) and
+//!    issue 4's channel workloads (`chan_*`, with the issue's goals) with gmp/tokio and gmp/Go
+//!    ratios;
 //! 3. `lifo_strand`: wake-to-run latency of a task whose waker then blocks its thread;
 //! 4. issue 3's network workloads (`http_hello` under `wrk`, `tcp_echo` under the Go echo
 //!    client; `src/workloads/net.rs`, `benches/go/net.go`): req/s or msgs/s, p99, ratios and

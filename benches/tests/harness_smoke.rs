@@ -186,3 +186,24 @@ fn child_prints_one_record() {
     );
     assert!(line.contains(" samples="), "{line}");
 }
+
+#[test]
+fn channel_workloads_and_their_goals() {
+    let out = harness(&["--quick", "--only", "chan_ping_pong,chan_mpmc", "--no-go"]);
+    let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
+    let wl = table(&out, "## Executor workloads");
+    let pp = row(&wl, "chan_ping_pong");
+    assert!(is_number(&pp[col(&wl, "tokio")]), "{pp:?}");
+    assert!(is_number(&pp[col(&wl, "async-executor")]), "{pp:?}");
+    // tokio's mpsc has one receiver: no mpmc cell.
+    let mpmc = row(&wl, "chan_mpmc");
+    assert_eq!(mpmc[col(&wl, "tokio")], "-");
+    assert!(is_number(&mpmc[col(&wl, "async-executor")]), "{mpmc:?}");
+    if gmp_ok {
+        assert!(is_number(&mpmc[col(&wl, "gmp")]), "{mpmc:?}");
+        // Without Go the goals have no verdict.
+        let goals = table(&out, "spawn_many peak RSS");
+        let g = row(&goals, "chan_mpmc <= 0.8x Go");
+        assert_eq!(g[col(&goals, "verdict")], "n/a");
+    }
+}

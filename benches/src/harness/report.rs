@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use gmp_bench::rt::Peer;
+use gmp_bench::workloads::chan::GOALS;
 use gmp_bench::workloads::lifo_strand::{BLOCK, STRANDED};
 use gmp_bench::workloads::{Kind, WORKLOADS};
 
@@ -416,6 +417,37 @@ fn net_table(res: &Results) -> String {
     s
 }
 
+/// Issue 4's channel goals: gmp's time as a fraction of Go's, per channel workload run.
+fn chan_goals_table(res: &Results) -> String {
+    let mut t = Table::new(&["issue 4 goal", "gmp/Go", "verdict"]);
+    for &(name, goal) in GOALS {
+        if res.get(name, Peer::Gmp).is_none() {
+            continue;
+        }
+        let ratio = match (res.record(name, Peer::Gmp), res.record(name, Peer::Go)) {
+            (Some(g), Some(o)) => g.primary().unwrap_or(f64::NAN) / o.primary().unwrap_or(f64::NAN),
+            _ => f64::NAN,
+        };
+        let verdict = if ratio.is_nan() {
+            "n/a"
+        } else if ratio <= goal {
+            "goal met"
+        } else {
+            "GOAL MISSED"
+        };
+        t.row(vec![
+            format!("{name} <= {goal}x Go"),
+            if ratio.is_nan() {
+                "n/a".into()
+            } else {
+                format!("{ratio:.2}x")
+            },
+            verdict.into(),
+        ]);
+    }
+    t.render()
+}
+
 /// Peak RSS of the spawn_many children (the issue's memory goal: gmp under a third of tokio).
 fn spawn_rss_line(res: &Results) -> String {
     let rss = |p| res.record("spawn_many", p).and_then(|r| r.get("peak_rss"));
@@ -540,6 +572,9 @@ pub(crate) fn print_all(res: &Results, m: &Machine) {
         println!("\n## Executor workloads (2 workers; median of the runs; lower is better)\n");
         println!("{}", workloads_table(res));
         println!("{}", spawn_rss_line(res));
+        if GOALS.iter().any(|(w, _)| present.contains(w)) {
+            println!("\n{}", chan_goals_table(res));
+        }
         claimed.extend(throughput);
     }
     if present.contains("lifo_strand") {

@@ -16,6 +16,7 @@
 //! gmp/tokio and gmp/Go ratios; other kinds need a report in the harness (`src/harness/report.rs`).
 
 pub mod chained_spawn;
+pub mod chan;
 pub mod lifo_strand;
 pub mod net;
 pub mod park;
@@ -37,6 +38,10 @@ pub const WORKLOADS: &[Workload] = &[
     park::WORKLOAD,
     lifo_strand::WORKLOAD,
     sleep_million::WORKLOAD,
+    chan::PING_PONG,
+    chan::MPSC,
+    chan::MPMC,
+    chan::WORKER_POOL,
     net::HTTP_HELLO,
     net::TCP_ECHO,
 ];

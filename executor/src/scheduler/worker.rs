@@ -112,7 +112,9 @@ pub(crate) fn schedule_local(
                 // bounced between the two workers every 128 operations). The LIFO cap still
                 // lets the injection queue in, and the slot stays stealable if we get stuck.
                 // Release: publishes the task to a thief's Acquire load, as below.
-                remote.lifo.store(task.into_raw().as_ptr().as_ptr(), Ordering::Release);
+                remote
+                    .lifo
+                    .store(task.into_raw().as_ptr().as_ptr(), Ordering::Release);
                 return Ok(());
             }
             core.local

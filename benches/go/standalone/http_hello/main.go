@@ -1,3 +1,5 @@
+//go:build ignore
+
 // The HTTP hello benchmark's Go peer: net/http serving "Hello, World!" (stdlib only).
 //
 //	go -C benches/go run ./standalone/http_hello 127.0.0.1:8082
