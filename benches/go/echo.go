@@ -1,3 +1,5 @@
+//go:build ignore
+
 // The TCP echo benchmark's Go side (stdlib only): an echo server, and the load generator used
 // against every server (gmp, tokio, Go) so they all face the same client.
 //

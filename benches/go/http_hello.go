@@ -1,3 +1,5 @@
+//go:build ignore
+
 // The HTTP hello benchmark's Go peer: net/http serving "Hello, World!" (stdlib only).
 //
 //	go run benches/go/http_hello.go 127.0.0.1:8082

@@ -21,6 +21,7 @@ pub mod park;
 pub mod ping_pong;
 pub mod sleep_million;
 pub mod spawn_many;
+pub mod sync;
 pub mod yield_many;
 
 use std::time::Duration;
@@ -36,6 +37,11 @@ pub const WORKLOADS: &[Workload] = &[
     park::WORKLOAD,
     lifo_strand::WORKLOAD,
     sleep_million::WORKLOAD,
+    sync::MUTEX_UNCONTENDED,
+    sync::MUTEX_CONTENDED,
+    sync::WAITGROUP_1M,
+    sync::CONTEXT_CANCEL_100K,
+    sync::ERRGROUP_LIMIT10,
 ];
 
 /// Finds a workload by name.
