@@ -39,7 +39,10 @@ pub(crate) fn assert_leaked_at(leaks: &Leaks, file: &str, lines: &[u32]) {
             // Blocked leaks are caught waiting; a leaked ticker may be caught between sleeps
             // (queued or mid-poll). Never in the blocking pool.
             assert!(
-                matches!(t.state, TaskState::Waiting | TaskState::Runnable | TaskState::Running),
+                matches!(
+                    t.state,
+                    TaskState::Waiting | TaskState::Runnable | TaskState::Running
+                ),
                 "{leaks}"
             );
             t.spawn_site.line()
