@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use gmp_bench::rt::Peer;
 use gmp_bench::workloads::chan::GOALS;
 use gmp_bench::workloads::lifo_strand::{BLOCK, STRANDED};
+use gmp_bench::workloads::sync::is_sync;
 use gmp_bench::workloads::{Kind, WORKLOADS};
 
 use super::record::Record;
@@ -289,7 +290,7 @@ fn workloads_table(res: &Results) -> String {
     ]);
     for w in WORKLOADS
         .iter()
-        .filter(|w| matches!(w.kind, Kind::Throughput { .. }))
+        .filter(|w| matches!(w.kind, Kind::Throughput { .. }) && !is_sync(w.name))
     {
         if !Peer::ALL.iter().any(|&p| res.get(w.name, p).is_some()) {
             continue;
@@ -448,6 +449,78 @@ fn chan_goals_table(res: &Results) -> String {
     t.render()
 }
 
+/// Issue 5's goal for a sync row: gmp at most 1.0x the faster of tokio and Go.
+pub(crate) fn sync_goal(gmp: Option<f64>, tokio: Option<f64>, go: Option<f64>) -> (String, String) {
+    let best = [tokio, go]
+        .into_iter()
+        .flatten()
+        .filter(|v| !v.is_nan())
+        .min_by(f64::total_cmp);
+    match (gmp.filter(|v| !v.is_nan()), best) {
+        (Some(g), Some(b)) => (
+            format!("{:.2}x", g / b),
+            if g <= b { "goal met" } else { "GOAL MISSED" }.into(),
+        ),
+        _ => ("n/a".into(), "n/a".into()),
+    }
+}
+
+/// The sync workloads (gmp-sync vs tokio::sync vs Go) with ratios and issue 5's goal per row.
+fn sync_table(res: &Results) -> String {
+    let mut t = Table::new(&[
+        "workload",
+        "unit",
+        "n",
+        "gmp",
+        "tokio",
+        "Go",
+        "gmp/tokio",
+        "gmp/Go",
+        "gmp/best",
+        "goal: <= 1.0x faster of tokio, Go",
+    ]);
+    for w in WORKLOADS.iter().filter(|w| is_sync(w.name)) {
+        if !Peer::ALL.iter().any(|&p| res.get(w.name, p).is_some()) {
+            continue;
+        }
+        let val = |p| res.record(w.name, p).and_then(Record::primary);
+        let num = |p| {
+            res.show(w.name, p, |r| {
+                format!("{:.1}", r.primary().unwrap_or(f64::NAN))
+            })
+        };
+        let ratio = |o: Option<f64>| match (val(Peer::Gmp), o) {
+            (Some(g), Some(o)) => format!("{:.2}x", g / o),
+            _ => "n/a".into(),
+        };
+        let (best, goal) = sync_goal(val(Peer::Gmp), val(Peer::Tokio), val(Peer::Go));
+        let n = [Peer::Gmp, Peer::Tokio, Peer::Go]
+            .iter()
+            .find_map(|&p| res.record(w.name, p))
+            .map_or("-".into(), |r| fmt_count(r.n as f64));
+        t.row(vec![
+            w.name.into(),
+            w.unit().into(),
+            n,
+            num(Peer::Gmp),
+            num(Peer::Tokio),
+            num(Peer::Go),
+            ratio(val(Peer::Tokio)),
+            ratio(val(Peer::Go)),
+            best,
+            goal,
+        ]);
+    }
+    let mut s = t.render();
+    s.push_str(
+        "\n(gmp: gmp-sync on gmp; tokio: tokio::sync or its idiom on tokio (waitgroup: await \
+         JoinHandles; context: watch + Barrier + JoinSet; errgroup: Semaphore(10) + JoinSet); Go: \
+         sync, context, a channel semaphore. context_cancel: ms from cancel() until every waiter \
+         finished, setup excluded.)",
+    );
+    s
+}
+
 /// Peak RSS of the spawn_many children (the issue's memory goal: gmp under a third of tokio).
 fn spawn_rss_line(res: &Results) -> String {
     let rss = |p| res.record("spawn_many", p).and_then(|r| r.get("peak_rss"));
@@ -565,7 +638,7 @@ pub(crate) fn print_all(res: &Results, m: &Machine) {
     }
     let throughput: Vec<&str> = WORKLOADS
         .iter()
-        .filter(|w| matches!(w.kind, Kind::Throughput { .. }))
+        .filter(|w| matches!(w.kind, Kind::Throughput { .. }) && !is_sync(w.name))
         .map(|w| w.name)
         .collect();
     if throughput.iter().any(|w| present.contains(w)) {
@@ -576,6 +649,18 @@ pub(crate) fn print_all(res: &Results, m: &Machine) {
             println!("\n{}", chan_goals_table(res));
         }
         claimed.extend(throughput);
+    }
+    let sync: Vec<&str> = WORKLOADS
+        .iter()
+        .map(|w| w.name)
+        .filter(|w| is_sync(w) && present.contains(w))
+        .collect();
+    if !sync.is_empty() {
+        println!(
+            "\n## Sync primitives (issue 5; 2 workers; median of the runs; lower is better)\n"
+        );
+        println!("{}", sync_table(res));
+        claimed.extend(sync);
     }
     if present.contains("lifo_strand") {
         println!("\n## lifo_strand: wake a task, then block the waking thread\n");
@@ -601,6 +686,17 @@ pub(crate) fn print_all(res: &Results, m: &Machine) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sync_goal_uses_the_faster_peer() {
+        assert_eq!(sync_goal(Some(9.0), Some(10.0), Some(12.0)).1, "goal met");
+        assert_eq!(
+            sync_goal(Some(11.0), Some(10.0), Some(12.0)).1,
+            "GOAL MISSED"
+        );
+        assert_eq!(sync_goal(Some(11.0), None, Some(12.0)).1, "goal met");
+        assert_eq!(sync_goal(None, Some(1.0), Some(1.0)).1, "n/a");
+    }
 
     #[test]
     fn formats() {

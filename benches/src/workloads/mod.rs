@@ -23,6 +23,7 @@ pub mod park;
 pub mod ping_pong;
 pub mod sleep_million;
 pub mod spawn_many;
+pub mod sync;
 pub mod yield_many;
 
 use std::time::Duration;
@@ -44,6 +45,11 @@ pub const WORKLOADS: &[Workload] = &[
     chan::WORKER_POOL,
     net::HTTP_HELLO,
     net::TCP_ECHO,
+    sync::MUTEX_UNCONTENDED,
+    sync::MUTEX_CONTENDED,
+    sync::WAITGROUP_1M,
+    sync::CONTEXT_CANCEL_100K,
+    sync::ERRGROUP_LIMIT10,
 ];
 
 /// Finds a workload by name.
