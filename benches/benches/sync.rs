@@ -1,5 +1,6 @@
 //! gmp-sync's primitives against tokio::sync, side by side (Go's numbers come from
-//! `benches/go/standalone/sync_*/main.go`, run with `GOMAXPROCS=2 go run ./benches/go/standalone/sync_mutex`).
+//! the harness: `cargo run --release -p gmp-bench -- --only sync_mutex_uncontended,...`,
+//! which runs gmp, tokio and Go side by side).
 //!
 //! Every group measures the same workload three ways where a peer exists:
 //! - `gmp`: gmp-sync on the gmp runtime (2 workers);

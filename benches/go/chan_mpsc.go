@@ -6,8 +6,8 @@ import (
 )
 
 // chan_mpsc and chan_mpmc: 4 producers send n messages in all (rounded up to a multiple of 4)
-// on one channel of capacity 1024, drained by 1 (mpsc) or 4 (mpmc) consumers. Ported from
-// standalone/chan_mpsc; ns per message.
+// on one channel of capacity 1024, drained by 1 (mpsc) or 4 (mpmc) consumers; ns per
+// message.
 func init() {
 	register("chan_mpsc", func(n int) []metric { return chanManyToMany(n, 4, 1) })
 	register("chan_mpmc", func(n int) []metric { return chanManyToMany(n, 4, 4) })

@@ -3,7 +3,7 @@ package main
 import "time"
 
 // chan_ping_pong: two goroutines bounce a value over two unbuffered channels, n round trips.
-// Ported from standalone/chan_ping_pong; ns per round trip.
+// ns per round trip.
 func init() {
 	register("chan_ping_pong", func(n int) []metric {
 		a, b := make(chan uint64), make(chan uint64)

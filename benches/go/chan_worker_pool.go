@@ -6,8 +6,7 @@ import (
 )
 
 // chan_worker_pool: the seed chapter's worker pool, 10 workers, jobs and results channels of
-// capacity 100, n jobs of 1,000 xorshift steps. Ported from standalone/chan_worker_pool;
-// ns per job.
+// capacity 100, n jobs of 1,000 xorshift steps; ns per job.
 func init() {
 	register("chan_worker_pool", func(n int) []metric {
 		start := time.Now()
