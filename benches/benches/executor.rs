@@ -80,7 +80,7 @@ fn bench_on<R: Rt, B: Bench>(g: &mut BenchmarkGroup<'_, WallTime>) {
     });
 }
 
-/// Whether gmp runs (probed once, its `todo!()` panic kept off the terminal).
+/// Whether gmp runs (probed once; a panic of a broken build is kept off the terminal).
 fn gmp_ok() -> bool {
     static OK: OnceLock<bool> = OnceLock::new();
     *OK.get_or_init(|| {

@@ -18,8 +18,8 @@
 //! `/proc/self/status` (`VmHWM`) inside the child. Options: `--quick`, `--only <workload>`,
 //! `--no-go`, `--records`, `--list`, `--help`.
 //!
-//! gmp's rows turn on by themselves: a probe child runs a few gmp spawns first, and while the
-//! scheduler is missing (`todo!()`) the gmp cells read `n/a`.
+//! A probe child runs a few gmp spawns first; if that fails (a broken build), the gmp cells
+//! read `n/a` and the other peers are still measured.
 //!
 //! # Adding a workload (channels, sync, time, net, ...)
 //!

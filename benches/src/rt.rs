@@ -288,9 +288,9 @@ pub fn with_rt<O: OnRt>(peer: Peer, op: O) -> Option<O::Out> {
 /// Whether gmp's scheduler works in this build: starts a 2-worker runtime and runs a few
 /// spawns, joins and yields on it, on a helper thread, giving up after `timeout`.
 ///
-/// Until the scheduler lands, its entry points are `todo!()`: the probe then returns the panic
-/// message. The default panic hook still prints it; callers that want silence run the probe in
-/// a child process (the harness) or swap the hook (the criterion benches).
+/// If gmp panics (a broken build), the probe returns the panic message. The default panic
+/// hook still prints it; callers that want silence run the probe in a child process (the
+/// harness) or swap the hook (the criterion benches).
 ///
 /// # Errors
 ///

@@ -1,8 +1,7 @@
 //! Executors the channel tests run on: one test body stamped over several configurations.
 //!
-//! Channels need only a `Waker`, so each body runs on futures' `ThreadPool` (2 threads) and on
-//! tokio's multi-thread runtime (2 workers) today, and on gmp's runtime (1 and 2 workers) once
-//! its scheduler lands (those variants are `#[ignore]`d until then).
+//! Channels need only a `Waker`, so each body runs on futures' `ThreadPool` (2 threads), on
+//! tokio's multi-thread runtime (2 workers) and on gmp's runtime (1 and 2 workers).
 
 #![allow(dead_code, unreachable_pub)]
 
