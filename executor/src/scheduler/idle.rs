@@ -140,7 +140,6 @@ impl Idle {
         searching(self.state.load(Ordering::SeqCst))
     }
 
-    #[allow(dead_code)]
     pub(crate) fn num_parked(&self) -> usize {
         self.num_workers - unparked(self.state.load(Ordering::SeqCst))
     }
