@@ -163,3 +163,66 @@ fn timers_fire_while_every_worker_is_stuck() {
         "timer fired after {fired:?}"
     );
 }
+
+/// A task waiting on a socket runs when data arrives while every worker is stuck in one poll:
+/// nobody is parked in the reactor and no worker reaches its reactor check, so sysmon polls the
+/// reactor itself and its helper runs the readied task.
+fn io_completes_while_every_worker_is_stuck(workers: usize) {
+    use futures::AsyncReadExt;
+
+    let rt = rt(workers, 10);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    server.set_nonblocking(true).unwrap();
+    let release = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let r = release.clone();
+    rt.spawn(async move {
+        let mut stream = gmp_executor::net::TcpStream::from_std(server).unwrap();
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await.unwrap();
+        // Whether the blockers had been released when the read completed.
+        tx.send((byte[0], r.load(Ordering::Acquire))).unwrap();
+    })
+    .detach();
+    // Let the reader wait for readiness, then make every worker stuck (spinning until
+    // released, at most 20 s so a failure cannot hang the test run).
+    std::thread::sleep(Duration::from_millis(30));
+    let blockers: Vec<_> = (0..workers)
+        .map(|_| {
+            let r = release.clone();
+            rt.spawn(async move {
+                let start = Instant::now();
+                while !r.load(Ordering::Acquire) && start.elapsed() < Duration::from_secs(20) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    std::io::Write::write_all(&mut client, &[42]).unwrap();
+    let got = rx.recv_timeout(Duration::from_secs(10));
+    release.store(true, Ordering::Release);
+    rt.block_on(async {
+        for b in blockers {
+            b.await.unwrap();
+        }
+    });
+    assert_eq!(
+        got,
+        Ok((42, false)),
+        "the read must complete while the workers are still stuck"
+    );
+    assert!(rt.metrics().sysmon_io_wakeups >= 1, "{}", rt.metrics());
+}
+
+#[test]
+fn io_completes_while_the_only_worker_is_stuck() {
+    io_completes_while_every_worker_is_stuck(1);
+}
+
+#[test]
+fn io_completes_while_both_workers_are_stuck() {
+    io_completes_while_every_worker_is_stuck(2);
+}

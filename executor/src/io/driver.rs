@@ -11,7 +11,7 @@ use mio::{Events, Interest, Token};
 use slab::Slab;
 
 use super::scheduled_io::{self, ScheduledIo};
-use crate::loom::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Token of the reactor's `mio::Waker` (the interrupt a parked owner is woken with).
 const WAKER_TOKEN: Token = Token(usize::MAX);
@@ -44,6 +44,12 @@ pub(crate) struct IoDriver {
     count: AtomicUsize,
     /// Generation counter for tokens.
     generation: AtomicUsize,
+    /// When a poll last returned, on the coarse clock (`crate::clock`, microseconds): sysmon
+    /// polls the reactor itself when nobody has for too long (see [`poll_if_overdue`]).
+    /// Relaxed: a hint; a stale value costs at most one redundant non-blocking poll.
+    ///
+    /// [`poll_if_overdue`]: Self::poll_if_overdue
+    last_poll_us: AtomicU64,
     shutdown: AtomicBool,
 }
 
@@ -103,6 +109,7 @@ impl IoDriver {
             ios: Mutex::new(Slab::new()),
             count: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
+            last_poll_us: AtomicU64::new(crate::clock::coarse_now_us()),
             shutdown: AtomicBool::new(false),
         })
     }
@@ -250,16 +257,29 @@ impl IoDriver {
     }
 
     /// Polls without blocking if no other thread owns the reactor, and wakes the tasks whose
-    /// resources became ready; returns whether it polled.
-    pub(crate) fn poll_nonblocking(&self) -> bool {
-        match self.try_lock_reactor() {
-            Some(r) => {
-                let (wake, _seen) = self.poll_locked(r, Some(Duration::ZERO), false);
-                self.wake_all(wake);
-                true
-            }
-            None => false,
+    /// resources became ready; returns how many it woke, or `None` if another thread owns the
+    /// reactor.
+    pub(crate) fn poll_nonblocking(&self) -> Option<usize> {
+        let r = self.try_lock_reactor()?;
+        let (wake, _seen) = self.poll_locked(r, Some(Duration::ZERO), false);
+        let woken = wake.len();
+        self.wake_all(wake);
+        Some(woken)
+    }
+
+    /// Go's sysmon `netpoll`: if sockets are registered and no poll has returned for `after`
+    /// (by the coarse clock at `now_us`), polls without blocking, from whatever thread calls
+    /// (sysmon, its helper); returns how many tasks it woke. A worker parked in the reactor
+    /// holds its lock, so this is a no-op then: the owner sees the events itself.
+    pub(crate) fn poll_if_overdue(&self, now_us: u64, after: Duration) -> usize {
+        if !self.has_registrations() {
+            return 0;
         }
+        let last = self.last_poll_us.load(Ordering::Relaxed);
+        if crate::clock::between(last, now_us) < after {
+            return 0;
+        }
+        self.poll_nonblocking().unwrap_or(0)
     }
 
     /// Polls with the reactor lock held, then releases it; returns the wakers to wake and
@@ -278,6 +298,8 @@ impl IoDriver {
             }
             return (wake, Seen::default());
         }
+        self.last_poll_us
+            .store(crate::clock::coarse_now_us(), Ordering::Relaxed);
         let r = &mut *r;
         let mut seen = Seen::default();
         let mut ios = None;

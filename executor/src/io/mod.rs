@@ -52,8 +52,12 @@
 //! Readiness wakes tasks from whichever thread polled; on a worker they land in its LIFO slot
 //! and local queue, and a peer is woken if nobody is searching, as for any local wake.
 //!
-//! Deferred (sysmon): taking the reactor over from a worker stuck in one long task poll while
-//! every other worker is busy too.
+//! 6. **sysmon.** When no poll has returned for sysmon's threshold (10 ms) while sockets are
+//!    registered, sysmon polls without blocking itself (Go's sysmon `netpoll`): the case of
+//!    every worker busy in long polls (the 61-tick checks come too rarely) or stuck in one.
+//!    Its readied tasks go to the injection queue, and if every worker is stuck, to sysmon's
+//!    helper thread, which polls the reactor between tasks. A parked owner holds the lock, so
+//!    sysmon never competes with it.
 //!
 //! # Lock order
 //!

@@ -114,6 +114,9 @@ pub struct RuntimeMetrics {
     pub long_polls: u64,
     /// Temporary extra workers sysmon started because every worker was stuck.
     pub extra_workers_started: u64,
+    /// Tasks sysmon (or its extra worker) woke by polling the I/O reactor itself, because no
+    /// worker had for longer than sysmon's threshold (Go's sysmon `netpoll`).
+    pub sysmon_io_wakeups: u64,
 }
 
 impl RuntimeMetrics {
@@ -133,15 +136,16 @@ impl RuntimeMetrics {
             })
             .collect();
         let (tasks_spawned, tasks_completed) = shared.registry.counts();
-        let (long_polls, extra_workers_started) = shared.sysmon_counts();
+        let sysmon = shared.sysmon_counts();
         RuntimeMetrics {
             workers,
             tasks_spawned,
             tasks_completed,
             tasks_alive: shared.num_tasks(),
             injection_queue_depth: shared.inject.len(),
-            long_polls,
-            extra_workers_started,
+            long_polls: sysmon.long_polls,
+            extra_workers_started: sysmon.helpers_started,
+            sysmon_io_wakeups: sysmon.io_wakeups,
         }
     }
 }
@@ -151,13 +155,14 @@ impl fmt::Display for RuntimeMetrics {
         writeln!(
             f,
             "tasks: {} alive, {} spawned, {} completed; injection queue {}; sysmon: {} long polls, \
-             {} extra workers",
+             {} extra workers, {} I/O wake-ups",
             self.tasks_alive,
             self.tasks_spawned,
             self.tasks_completed,
             self.injection_queue_depth,
             self.long_polls,
             self.extra_workers_started,
+            self.sysmon_io_wakeups,
         )?;
         for (i, w) in self.workers.iter().enumerate() {
             write!(

@@ -229,8 +229,8 @@ impl Shared {
         self.registry.len()
     }
 
-    /// Long polls reported and extra workers started by sysmon.
-    pub(crate) fn sysmon_counts(&self) -> (u64, u64) {
+    /// Long polls reported, extra workers started and I/O wake-ups by sysmon.
+    pub(crate) fn sysmon_counts(&self) -> sysmon::SysmonCounts {
         self.sysmon.counts()
     }
 

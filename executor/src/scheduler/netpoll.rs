@@ -68,7 +68,21 @@ impl Shared {
     /// reactor.
     pub(crate) fn poll_io_nonblocking(&self) {
         #[cfg(not(loom))]
-        self.io.poll_nonblocking();
+        let _ = self.io.poll_nonblocking();
+    }
+
+    /// sysmon's reactor check (Go's sysmon `netpoll`): polls without blocking if sockets are
+    /// registered and no thread has polled for `after`; returns how many tasks it woke. Called
+    /// from sysmon and its helper, which are not workers: the woken tasks go to the injection
+    /// queue.
+    pub(crate) fn poll_io_if_overdue(&self, now_us: u64, after: std::time::Duration) -> usize {
+        #[cfg(not(loom))]
+        return self.io.poll_if_overdue(now_us, after);
+        #[cfg(loom)]
+        {
+            let _ = (now_us, after);
+            0
+        }
     }
 
     /// Whether sockets are registered, so that some parked worker should block in the reactor.

@@ -21,11 +21,16 @@
 //!    long so far;
 //! 2. moves the stuck worker's LIFO task and local queue to the injection queue (stealing from
 //!    its queue with the ordinary thief protocol) and wakes a parked worker to take them;
-//! 3. when *every* worker is stuck, fires due timers itself (the timer driver's hand-off; the
-//!    I/O reactor will be handed off the same way, see `Shared::io_registrations`), and, if
-//!    work is waiting, starts a temporary **helper** thread (Go's `handoffp` + `startm`): it
+//! 3. polls the I/O reactor itself (without blocking) when sockets are registered and no thread
+//!    has polled it for `threshold` (Go's sysmon `netpoll` after 10 ms): every worker is busy,
+//!    none is parked in the reactor, and the busy ones reach their 61-tick check too rarely
+//!    (long polls) or never (stuck ones). The tasks it readies go to the injection queue;
+//!    a reactor owned by a parked worker is left alone (its lock is held);
+//! 4. when *every* worker is stuck, fires due timers itself (the timer driver's hand-off) and,
+//!    if work is waiting, starts a temporary **helper** thread (Go's `handoffp` + `startm`): it
 //!    runs tasks from the injection queue, with the runtime entered so they can spawn and use
-//!    timers, until sysmon sees a worker free again, and then exits.
+//!    timers and sockets, firing due timers and polling the reactor between them, until
+//!    sysmon sees a worker free again, and then exits.
 //!
 //! # Sampling cost
 //!
@@ -149,6 +154,16 @@ pub(crate) struct Sysmon {
     helper_polls: AtomicU64,
     long_polls: AtomicU64,
     helpers_started: AtomicU64,
+    /// Tasks woken by sysmon's (or the helper's) own polls of the I/O reactor.
+    io_wakeups: AtomicU64,
+}
+
+/// sysmon's counters, for `RuntimeMetrics`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SysmonCounts {
+    pub(crate) long_polls: u64,
+    pub(crate) helpers_started: u64,
+    pub(crate) io_wakeups: u64,
 }
 
 impl Sysmon {
@@ -164,6 +179,7 @@ impl Sysmon {
             helper_polls: AtomicU64::new(0),
             long_polls: AtomicU64::new(0),
             helpers_started: AtomicU64::new(0),
+            io_wakeups: AtomicU64::new(0),
         }
     }
 
@@ -224,11 +240,22 @@ impl Sysmon {
         self.unpark();
     }
 
-    pub(crate) fn counts(&self) -> (u64, u64) {
-        (
-            self.long_polls.load(Ordering::Relaxed),
-            self.helpers_started.load(Ordering::Relaxed),
-        )
+    pub(crate) fn counts(&self) -> SysmonCounts {
+        SysmonCounts {
+            long_polls: self.long_polls.load(Ordering::Relaxed),
+            helpers_started: self.helpers_started.load(Ordering::Relaxed),
+            io_wakeups: self.io_wakeups.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Polls the I/O reactor if no thread has for `after`, counting the tasks it wakes.
+    fn poll_io(&self, shared: &Shared, after: Duration) -> usize {
+        let woken = shared.poll_io_if_overdue(crate::clock::coarse_now_us(), after);
+        if woken > 0 {
+            self.io_wakeups.fetch_add(woken as u64, Ordering::Relaxed);
+            tracing::trace!(woken, "sysmon polled the I/O reactor");
+        }
+        woken
     }
 
     pub(crate) fn helper_is_running(&self) -> bool {
@@ -335,6 +362,9 @@ fn run(shared: &Arc<Shared>) {
             }
             event |= rescue(shared, w, &mut local) > 0;
         }
+        // Go's sysmon netpoll: a reactor nobody has polled for `threshold` (every worker busy,
+        // none parked in it) is polled here; the tasks it readies go to the injection queue.
+        event |= sysmon.poll_io(shared, sysmon.threshold) > 0;
         if stuck == n {
             event |= hand_off(shared, now);
         } else {
@@ -444,6 +474,11 @@ fn helper(shared: &Arc<Shared>) {
             let now = Instant::now();
             if shared.time.next_deadline().is_some_and(|d| d <= now) {
                 shared.time.process(now);
+                continue;
+            }
+            // Every worker is stuck, so nobody else polls the reactor.
+            crate::clock::refresh();
+            if sysmon.poll_io(shared, Duration::ZERO) > 0 {
                 continue;
             }
             std::thread::sleep(HELPER_NAP);
