@@ -51,7 +51,8 @@
 /// When several arms are ready, one is chosen uniformly at random; exactly one arm commits
 /// (an unchosen send keeps its value, an unchosen receive takes nothing). With no arm ready
 /// and no `default`, it waits. A body may use `break`, `continue`, `return` and `?` of the
-/// enclosing function. The futures are dropped before the chosen body runs, so bodies may use
+/// enclosing function: unlike Go's, a `break` leaves the enclosing loop, not the select (leave
+/// a body early with a labeled block, `'sel: { select! { .. => break 'sel v } }`). The futures are dropped before the chosen body runs, so bodies may use
 /// the channels again. See the [module documentation](mod@crate::select) for the rules.
 ///
 /// # Examples

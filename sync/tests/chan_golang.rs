@@ -4,7 +4,10 @@
 //! (BSD-style license, Copyright The Go Authors). Differences forced by Rust, or chosen by gmp,
 //! are noted where they apply: no nil channels (an `if false` guard disables an arm), a send on
 //! a closed channel returns the value instead of panicking, and a disabled arm's expression is
-//! not evaluated. `perm.go` (channel direction rules) is compile-fail: see `chan_perm.rs`.
+//! not evaluated. `perm.go` (channel direction rules) is compile-fail: see `chan_perm.rs`;
+//! `select2.go` (memory per select) needs a counting allocator: see `chan_select_memory.rs`.
+//! Not re-expressed: `powser2.go`, which is `powser1.go` with its values boxed in interfaces
+//! (nothing a channel sees differently), and `sieve.go`, the sequential form of `sieve1.go`.
 
 #![cfg(not(loom))] // the peers and test tools are not built under loom
 
@@ -654,5 +657,315 @@ stamp!(
             assert!(t0.elapsed() < Duration::from_secs(5), "range loops did not end at close");
             sleep(Duration::from_millis(1)).await;
         }
+    }
+);
+
+/// Checks that the expressions of a `select!` run in the order golang/go test/chan/select5.go
+/// expects: each call's number must exceed the previous one's.
+#[derive(Default)]
+struct Order(std::cell::Cell<i32>);
+
+impl Order {
+    fn reset(&self) {
+        self.0.set(0);
+    }
+    fn check(&self, o: i32) {
+        assert!(o > self.0.get(), "invalid order {o} after {}", self.0.get());
+        self.0.set(o);
+    }
+    /// Go's `fc(c, o)`: returns its channel after checking the order.
+    fn ch<'a, C>(&self, c: &'a C, o: i32) -> &'a C {
+        self.check(o);
+        c
+    }
+    /// Go's `fn(n, o)`.
+    fn val(&self, n: i32, o: i32) -> i32 {
+        self.check(o);
+        n
+    }
+}
+
+/// The guard of an arm on Go's nil channel, which is never ready: always false.
+fn nil_channel() -> bool {
+    false
+}
+
+/// An arm expression that must never run: its arm is disabled (Go's nil channel).
+fn disabled<T>() -> T {
+    panic!("the expression of a disabled select! arm was evaluated")
+}
+
+/// One select of select5's shapes: the arms `$main` (a real operation on a channel with room or
+/// a value, so it is ready) plus the four optional ones, with `default` first, last or absent.
+/// Each optional arm is present when its bit of `$arms` is set; the dummy arms are never ready
+/// (nobody is on the other side of `dummy`), the "nil" arms are disabled by a false guard ([`nil_channel`]).
+macro_rules! select5 {
+    ($default:ident, $o:expr, $arms:expr, $dummy:expr, $dummy_r:expr, $main:pat = $op:expr => $body:block) => {{
+        let (o, on) = (&$o, |bit: u32| $arms & (1 << bit) != 0);
+        select5!(@$default
+            $main = $op => $body,
+            _ = o.ch(&$dummy, 10).send(o.val(1, 11)), if on(0) => panic!("dummy send"),
+            _ = o.ch(&$dummy_r, 12).recv(), if on(1) => panic!("dummy receive"),
+            _ = disabled::<&Sender<i32>>().send(1), if on(2) && nil_channel() => panic!("nil send"),
+            _ = disabled::<&Receiver<i32>>().recv(), if on(3) && nil_channel() => panic!("nil receive"),
+        )
+    }};
+    (@none $($arms:tt)*) => { select! { $($arms)* } };
+    (@first $($arms:tt)*) => { select! { default => panic!("nonblock"), $($arms)* } };
+    (@last $($arms:tt)*) => { select! { $($arms)* default => panic!("nonblock") } };
+}
+
+/// golang/go test/chan/select5.go, which generates a program of every shape of a select with
+/// one real operation: a receive or a send on a buffered channel that is ready, with or without
+/// `default` (before or after the real arm), with never-ready dummy arms and nil-channel arms
+/// present or not (32 x 3 shapes each for receive and send), checking that the real operation
+/// happens, and that operands are evaluated once, in source order, before any arm's body runs;
+/// and non-blocking selects over the never-ready arms alone, which must run `default`. Go's
+/// variants of assigning the received value (`*f(&x) =`, `m[k] =`, interface) have no Rust
+/// counterpart; a disabled arm's operands are not evaluated at all in gmp (Go evaluates a nil
+/// channel operand), which `disabled()` checks.
+#[test]
+fn select5() {
+    futures::executor::block_on(async {
+        let (c, cr) = chan::bounded::<i32>(1);
+        let (dummy, dummy_r) = chan::bounded::<i32>(0);
+        let o = Order::default();
+        let mut n = 1;
+        let mut shapes = 0;
+        for arms in 0..16u32 {
+            // Receive: send n, receive it through the select.
+            for default in 0..3 {
+                o.reset();
+                c.send(n).await.unwrap();
+                let x = match default {
+                    0 => select5!(none, o, arms, dummy, dummy_r,
+                        v = o.ch(&cr, 1).recv() => { o.check(100); v.unwrap() }),
+                    1 => select5!(first, o, arms, dummy, dummy_r,
+                        v = o.ch(&cr, 1).recv() => { o.check(100); v.unwrap() }),
+                    _ => select5!(last, o, arms, dummy, dummy_r,
+                        v = o.ch(&cr, 1).recv() => { o.check(100); v.unwrap() }),
+                };
+                assert_eq!(x, n, "receive, arms {arms:#06b}, default {default}");
+                n += 1;
+                shapes += 1;
+            }
+            // Send: send n through the select, receive it.
+            for default in 0..3 {
+                o.reset();
+                match default {
+                    0 => select5!(none, o, arms, dummy, dummy_r,
+                        r = o.ch(&c, 1).send(o.val(n, 2)) => { o.check(100); r.unwrap() }),
+                    1 => select5!(first, o, arms, dummy, dummy_r,
+                        r = o.ch(&c, 1).send(o.val(n, 2)) => { o.check(100); r.unwrap() }),
+                    _ => select5!(last, o, arms, dummy, dummy_r,
+                        r = o.ch(&c, 1).send(o.val(n, 2)) => { o.check(100); r.unwrap() }),
+                }
+                assert_eq!(
+                    cr.recv().await,
+                    Some(n),
+                    "send, arms {arms:#06b}, default {default}"
+                );
+                n += 1;
+                shapes += 1;
+            }
+            // Non-blocking: only never-ready arms, so `default` runs and nothing moves.
+            o.reset();
+            let on = |bit: u32| arms & (1 << bit) != 0;
+            let ran_default = select! {
+                _ = o.ch(&dummy, 1).send(o.val(1, 2)), if on(0) => panic!("dummy <- 1"),
+                _ = o.ch(&dummy_r, 3).recv(), if on(1) => panic!("<-dummy"),
+                _ = disabled::<&Sender<i32>>().send(1), if on(2) && nil_channel() => panic!("nilch <- 1"),
+                _ = disabled::<&Receiver<i32>>().recv(), if on(3) && nil_channel() => panic!("<-nilch"),
+                default => true,
+            };
+            assert!(ran_default);
+            shapes += 1;
+        }
+        assert_eq!(shapes, 16 * 7);
+        assert_eq!((cr.len(), dummy_r.len()), (0, 0));
+    });
+}
+
+/// golang/go test/chan/select8.go checks `break` inside a select's cases. Go's `break` leaves
+/// the select; `select!` is an expression, so in Rust `break` leaves the enclosing loop (as
+/// in tokio's `select!`), and a body leaves early with a labeled block. Both are checked here,
+/// on the same 1-, 2- and 3-case shapes (with and without `default`).
+#[test]
+fn select8() {
+    futures::executor::block_on(async {
+        let (ch, chr) = chan::bounded::<i32>(1);
+        ch.send(5).await.unwrap();
+        let mut reached = 0;
+        'sel: {
+            select! {
+                v = chr.recv() => {
+                    assert_eq!(v, Some(5));
+                    break 'sel;
+                }
+            }
+            #[allow(unreachable_code)]
+            {
+                panic!("unreachable");
+            }
+        }
+        reached += 1;
+        #[allow(clippy::never_loop)] // the point: `break` in a body leaves the loop
+        loop {
+            select! {
+                default => break,
+            }
+        }
+        reached += 1;
+        ch.send(5).await.unwrap();
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            select! {
+                _ = chr.recv() => break,
+                default => continue,
+            }
+        }
+        assert_eq!(rounds, 1, "the value was ready: the first round breaks");
+        reached += 1;
+        ch.send(5).await.unwrap();
+        let got = 'sel: {
+            select! {
+                v = chr.recv() => break 'sel v,
+                _ = ch.send(10) => panic!("unreachable: the buffer is full"),
+                default => panic!("unreachable: a receive is ready"),
+            }
+        };
+        assert_eq!(got, Some(5));
+        reached += 1;
+        assert_eq!(reached, 4);
+    });
+}
+
+/// Go's `sendproxy` from golang/go test/chan/sieve2.go: a channel to send to `out` through,
+/// buffered without bound by a task, so sending to it never blocks for long.
+fn send_proxy(go: &Go, out: Sender<u32>) -> Sender<u32> {
+    let (proxy, proxy_r) = chan::bounded::<u32>(10);
+    go.go(async move {
+        let mut buf = std::collections::VecDeque::new();
+        loop {
+            // Go disables the send while the buffer is empty with a nil channel.
+            let head = buf.front().copied();
+            select! {
+                e = proxy_r.recv() => match e {
+                    Some(e) => buf.push_back(e),
+                    None => return,
+                },
+                r = out.send(head.unwrap_or(0)), if head.is_some() => {
+                    if r.is_err() {
+                        return;
+                    }
+                    buf.pop_front();
+                }
+            }
+        }
+    });
+    proxy
+}
+
+/// Sends `first`, `first + step`, ... on a new channel of capacity `cap` until its receiver
+/// is gone.
+fn arithmetic(go: &Go, first: u32, step: u32, cap: usize) -> Receiver<u32> {
+    let (tx, rx) = chan::bounded(cap);
+    go.go(async move {
+        let mut n = first;
+        while tx.send(n).await.is_ok() {
+            n += step;
+        }
+    });
+    rx
+}
+
+/// golang/go test/chan/sieve2.go's sieve: odd candidates from 5; the composites come from
+/// merging, through a heap ordered by each channel's next value, one channel of odd multiples
+/// (from p*p) per prime; the primes found feed back into the merger through [`send_proxy`].
+/// Every task ends once the returned receiver is dropped (each send fails in turn).
+fn sieve2(go: &Go) -> Receiver<u32> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+
+    let (out, out_r) = chan::bounded::<u32>(10);
+    let (composites, composites_r) = chan::bounded::<u32>(50);
+    let (primes, primes_r) = chan::bounded::<u32>(10);
+    out.try_send(2).unwrap();
+    out.try_send(3).unwrap();
+    primes.try_send(3).unwrap();
+    let g = go.clone();
+    // Merge the multiples of each prime into `composites`, in increasing order (with repeats,
+    // as in Go: the sieve skips them).
+    go.go(async move {
+        // (next value, index in `chans`), smallest first.
+        let mut heap = BinaryHeap::<Reverse<(u32, usize)>>::new();
+        let mut chans: Vec<Receiver<u32>> = Vec::new();
+        let mut min = 15;
+        while let Some(p) = primes_r.recv().await {
+            let m = arithmetic(&g, p * p, 2 * p, 10);
+            let Some(head) = m.recv().await else { return };
+            while min <= head {
+                if min < head && composites.send(min).await.is_err() {
+                    return;
+                }
+                // Pop the channel with the smallest head; its head becomes `min`.
+                let Reverse((v, i)) = heap.pop().expect("a multiple below the new prime's square");
+                min = v;
+                let Some(next) = chans[i].recv().await else {
+                    return;
+                };
+                heap.push(Reverse((next, i)));
+            }
+            if composites.send(head).await.is_err() {
+                return;
+            }
+            let Some(next) = m.recv().await else { return };
+            heap.push(Reverse((next, chans.len())));
+            chans.push(m);
+        }
+    });
+    let g = go.clone();
+    // Sieve the composites out of the candidates.
+    go.go(async move {
+        // The merger takes primes far slower than they are found: without the proxy's
+        // unbounded buffer this task would block on `primes` and the loop would deadlock.
+        let primes = send_proxy(&g, primes);
+        let candidates = arithmetic(&g, 5, 2, 50);
+        let Some(mut p) = candidates.recv().await else {
+            return;
+        };
+        while let Some(c) = composites_r.recv().await {
+            while p < c {
+                if primes.send(p).await.is_err() || out.send(p).await.is_err() {
+                    return;
+                }
+                let Some(next) = candidates.recv().await else {
+                    return;
+                };
+                p = next;
+            }
+            if p == c {
+                let Some(next) = candidates.recv().await else {
+                    return;
+                };
+                p = next;
+            }
+        }
+    });
+    out_r
+}
+
+stamp!(
+    /// golang/go test/chan/sieve2.go: the heap-merging sieve with a buffering proxy yields the
+    /// primes below 100 (Go's check), and here the first 200, in order.
+    sieve2,
+    |go: Go| async move {
+        let primes = sieve2(&go);
+        let mut got = Vec::new();
+        for _ in 0..200 {
+            got.push(primes.recv().await.unwrap());
+        }
+        assert_eq!(got, first_primes(200));
     }
 );
