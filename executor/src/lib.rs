@@ -50,7 +50,8 @@ pub mod hyper;
 #[cfg(not(loom))]
 pub(crate) mod io;
 pub mod leak;
-pub(crate) mod loom;
+#[doc(hidden)]
+pub mod loom;
 #[cfg(all(unix, not(loom)))]
 pub mod net;
 pub mod runtime;

@@ -1,14 +1,17 @@
 //! The one place that chooses between `std` and `loom` concurrency types.
 //!
-//! Every concurrent structure in this crate imports atomics, `Arc`, `Mutex`, `Condvar`,
-//! `UnsafeCell` and `thread` from here, so `RUSTFLAGS="--cfg loom"` swaps the whole crate onto
-//! loom's model-checked versions at once. Capacities that make models explode (the local run
-//! queue's ring, timer-wheel sizes) shrink under `cfg(loom)` next to their definitions.
+//! Every concurrent structure of the workspace imports atomics, `Arc`, `Mutex`, `Condvar`,
+//! `UnsafeCell` and `thread` from here (gmp-sync through its `loom` module, which re-exports
+//! this one), so `RUSTFLAGS="--cfg loom"` swaps every crate onto loom's model-checked versions
+//! at once. Capacities that make models explode (the local run queue's ring, timer-wheel
+//! sizes) shrink under `cfg(loom)` next to their definitions.
+//!
+//! Public only for gmp-sync (hidden, not API: it may change in any release).
 
-#![allow(unused_imports, dead_code, unreachable_pub)]
+#![allow(unused_imports, dead_code, missing_docs)]
 
 #[cfg(loom)]
-pub(crate) use loom::{
+pub use loom::{
     cell::UnsafeCell,
     sync::{
         Arc, Condvar, Mutex, MutexGuard, RwLock,
@@ -21,7 +24,7 @@ pub(crate) use loom::{
 };
 
 #[cfg(not(loom))]
-pub(crate) use std::{
+pub use std::{
     sync::{
         Arc, Condvar, Mutex, MutexGuard, RwLock,
         atomic::{
@@ -35,11 +38,11 @@ pub(crate) use std::{
 /// `std`'s `UnsafeCell` with loom's closure-based API, so code is written once.
 #[cfg(not(loom))]
 #[derive(Debug)]
-pub(crate) struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
+pub struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
 
 #[cfg(not(loom))]
 impl<T> UnsafeCell<T> {
-    pub(crate) const fn new(value: T) -> Self {
+    pub const fn new(value: T) -> Self {
         Self(std::cell::UnsafeCell::new(value))
     }
 }
@@ -47,12 +50,12 @@ impl<T> UnsafeCell<T> {
 #[cfg(not(loom))]
 impl<T: ?Sized> UnsafeCell<T> {
     #[inline(always)]
-    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+    pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
         f(self.0.get())
     }
 
     #[inline(always)]
-    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+    pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         f(self.0.get())
     }
 }

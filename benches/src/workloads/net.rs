@@ -13,9 +13,7 @@
 
 use std::convert::Infallible;
 use std::io;
-use std::pin::Pin;
 use std::process::Command;
-use std::task::{Context, Poll, ready};
 
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -235,10 +233,7 @@ fn serve_tokio(server: Server, port: &std::sync::mpsc::Sender<io::Result<u16>>) 
             tokio::spawn(async move {
                 match server {
                     Server::Http => {
-                        let io = TokioIo {
-                            stream: conn,
-                            buf: vec![0; 8192],
-                        };
+                        let io = hyper_util::rt::TokioIo::new(conn);
                         let _ = http
                             .serve_connection(io, hyper::service::service_fn(hello))
                             .await;
@@ -255,59 +250,6 @@ fn serve_tokio(server: Server, port: &std::sync::mpsc::Sender<io::Result<u16>>) 
             });
         }
     })
-}
-
-/// hyper's I/O traits over tokio's TCP stream, without `unsafe` (this crate forbids it): reads
-/// land in `buf` and are copied into hyper's buffer, one copy of each request's few dozen bytes
-/// that `examples/http_load.rs`'s adapter avoids.
-struct TokioIo {
-    stream: tokio::net::TcpStream,
-    buf: Vec<u8>,
-}
-
-impl hyper::rt::Read for TokioIo {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        mut buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let want = buf.remaining().min(this.buf.len());
-        let mut tbuf = tokio::io::ReadBuf::new(&mut this.buf[..want]);
-        ready!(tokio::io::AsyncRead::poll_read(
-            Pin::new(&mut this.stream),
-            cx,
-            &mut tbuf
-        ))?;
-        buf.put_slice(tbuf.filled());
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl hyper::rt::Write for TokioIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        tokio::io::AsyncWrite::poll_write(Pin::new(&mut self.stream), cx, buf)
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        tokio::io::AsyncWrite::poll_write_vectored(Pin::new(&mut self.stream), cx, bufs)
-    }
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        tokio::io::AsyncWrite::poll_flush(Pin::new(&mut self.stream), cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        tokio::io::AsyncWrite::poll_shutdown(Pin::new(&mut self.stream), cx)
-    }
 }
 
 #[cfg(test)]

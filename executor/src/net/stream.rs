@@ -118,6 +118,53 @@ where
         }
     })
 }
+/// `futures-io` `AsyncRead` + `AsyncWrite` for `$t`, a stream type or a shared reference to one
+/// (reads and writes need only `&self`, as with `std::net::TcpStream`).
+macro_rules! futures_io_impls {
+    ($t:ty) => {
+        impl futures_util::io::AsyncRead for $t {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_read(&self.io, cx, buf)
+            }
+        }
+
+        impl futures_util::io::AsyncWrite for $t {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_write(&self.io, cx, buf)
+            }
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_write_vectored(&self.io, cx, bufs)
+            }
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+            /// Shuts down the writing half (the peer reads EOF); the socket stays open for
+            /// reading.
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(self.io.get().shutdown(std::net::Shutdown::Write))
+            }
+        }
+    };
+}
+pub(crate) use futures_io_impls;
 
 /// Implements the sealed `Stream` trait, `SplitStream`, and `futures::io::{AsyncRead,
 /// AsyncWrite}` for `$ty` and `&$ty`, delegating to its `io: PollEvented<_>` field.
@@ -162,85 +209,8 @@ macro_rules! stream_impls {
 
         impl $crate::net::SplitStream for $ty {}
 
-        impl futures_util::io::AsyncRead for $ty {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_read(&self.io, cx, buf)
-            }
-        }
-
-        impl futures_util::io::AsyncRead for &$ty {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_read(&self.io, cx, buf)
-            }
-        }
-
-        impl futures_util::io::AsyncWrite for $ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_write(&self.io, cx, buf)
-            }
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_write_vectored(&self.io, cx, bufs)
-            }
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-            /// Shuts down the writing half (the peer reads EOF); the socket stays open for
-            /// reading.
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(self.io.get().shutdown(std::net::Shutdown::Write))
-            }
-        }
-
-        impl futures_util::io::AsyncWrite for &$ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_write(&self.io, cx, buf)
-            }
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_write_vectored(&self.io, cx, bufs)
-            }
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(self.io.get().shutdown(std::net::Shutdown::Write))
-            }
-        }
+        $crate::net::stream::futures_io_impls!($ty);
+        $crate::net::stream::futures_io_impls!(&$ty);
     };
 }
 
