@@ -2,10 +2,11 @@
 //!
 //! # Invariants
 //!
-//! A [`LockCell`] is only accessed through a lock guard. The guard exists only while its lock's
-//! semaphore permits are held: all of them for exclusive access (`Mutex`, `RwLock::write`), one
-//! of them for shared access (`RwLock::read`). The semaphore's Acquire/Release pairing (and its
-//! waiter mutex for hand-offs) orders every access after the previous holder's.
+//! A [`LockCell`] is only accessed through a lock guard. The guard exists only while its lock
+//! is held: `Mutex`'s lock word (exclusive), or `RwLock`'s semaphore permits: all of them for
+//! exclusive access (`RwLock::write`), one of them for shared access (`RwLock::read`). The
+//! lock's Acquire/Release pairing (and its wait-list mutex for hand-offs) orders every access
+//! after the previous holder's.
 //!
 //! Rejected: keeping the data in a `std::sync::Mutex` and holding its guard in ours (not
 //! `Send`, so a guard could not live across an `.await` in a spawned task); moving the value out
@@ -17,8 +18,8 @@ use std::cell::UnsafeCell;
 #[derive(Debug, Default)]
 pub(crate) struct LockCell<T: ?Sized>(UnsafeCell<T>);
 
-// SAFETY: the cell hands out `&mut T` only to the holder of all permits and `&T` only to holders
-// of a shared permit (module invariants), so sharing the cell only ever moves exclusive access
+// SAFETY: the cell hands out `&mut T` only to an exclusive holder and `&T` only to holders
+// of shared access (module invariants), so sharing the cell only ever moves exclusive access
 // between threads, which needs `T: Send` (as `std::sync::Mutex`). Types that hand out `&T` to
 // several threads at once (`RwLock`, guards) add a `PhantomData<std::sync::RwLock<T>>` marker,
 // which makes them `Sync` only when `T: Send + Sync`.
@@ -37,7 +38,7 @@ impl<T> LockCell<T> {
 impl<T: ?Sized> LockCell<T> {
     /// # Safety
     ///
-    /// The caller holds at least a shared permit of the lock guarding this cell for the whole
+    /// The caller holds at least shared access to the lock guarding this cell for the whole
     /// lifetime of the returned reference, and nobody holds exclusive access.
     pub(crate) unsafe fn get(&self) -> &T {
         // SAFETY: by the caller's contract no `&mut T` exists while this reference lives.
@@ -46,7 +47,7 @@ impl<T: ?Sized> LockCell<T> {
 
     /// # Safety
     ///
-    /// The caller holds every permit of the lock guarding this cell for the whole lifetime of
+    /// The caller holds exclusive access to the lock guarding this cell for the whole lifetime of
     /// the returned reference.
     #[allow(clippy::mut_from_ref)]
     pub(crate) unsafe fn get_mut(&self) -> &mut T {

@@ -85,6 +85,25 @@ impl<T> WaitList<T> {
         self.linked += 1;
     }
 
+    /// Links an existing (unlinked) node at the front again: a waiter that was woken, lost the
+    /// race for what it waited for and must keep its place ahead of later arrivals.
+    pub(crate) fn link_front(&mut self, key: usize) {
+        debug_assert!(!self.nodes[key].linked);
+        let head = self.head;
+        {
+            let node = &mut self.nodes[key];
+            node.prev = None;
+            node.next = head;
+            node.linked = true;
+        }
+        match head {
+            Some(h) => self.nodes[h].prev = Some(key),
+            None => self.tail = Some(key),
+        }
+        self.head = Some(key);
+        self.linked += 1;
+    }
+
     /// Takes the node out of the queue, keeping its slot. No-op if not linked.
     pub(crate) fn unlink(&mut self, key: usize) {
         let (prev, next) = {
@@ -169,6 +188,11 @@ mod tests {
         let mut seen = Vec::new();
         l.drain_linked(|v| seen.push(*v));
         assert_eq!(seen, ['c', 'a']);
+        l.link_front(c);
+        l.link_front(a);
+        let mut seen = Vec::new();
+        l.drain_linked(|v| seen.push(*v));
+        assert_eq!(seen, ['a', 'c']);
         assert!(l.is_empty());
         assert_eq!(l.front(), None);
         assert_eq!(l.remove(c), 'c');

@@ -1,4 +1,5 @@
-//! Mutex, RwLock and Semaphore: exclusion, FIFO fairness, cancel safety.
+//! Mutex, RwLock and Semaphore: exclusion, fairness (Go's barging and starvation mode for the
+//! Mutex, FIFO for the others), cancel safety.
 
 mod common;
 
@@ -113,6 +114,148 @@ fn dropped_lock_future_passes_the_lock_on() {
     assert!(poll_once(&mut b).is_pending());
     drop(g); // handed to `a`...
     drop(a); // ...which is cancelled: must go to `b`
+    assert!(poll_once(&mut b).is_ready());
+}
+
+stamp! {
+    /// 8 tasks, each lock attempt racing a one-yield future: lock futures are dropped while
+    /// queued, woken or already handed the lock. No lost update, no stranded waiter.
+    async fn mutex_contended_with_cancels(sp) {
+        let m = Arc::new(Mutex::new(0u64));
+        let got = Arc::new(AtomicUsize::new(0));
+        let wg = WaitGroup::new();
+        for t in 0..8 {
+            let (m, got) = (m.clone(), got.clone());
+            wg.go_with(sp, async move {
+                for i in 0..300 {
+                    if (i + t) % 3 == 0 {
+                        let lock = Box::pin(m.lock());
+                        let yield_once = Box::pin(yield_now());
+                        match futures::future::select(lock, yield_once).await {
+                            futures::future::Either::Left((mut g, _)) => {
+                                *g += 1;
+                                got.fetch_add(1, Ordering::Relaxed);
+                            }
+                            futures::future::Either::Right(((), lock)) => drop(lock),
+                        }
+                    } else {
+                        let mut g = m.lock().await;
+                        let v = *g;
+                        yield_now().await;
+                        *g = v + 1;
+                        got.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+            .unwrap();
+        }
+        wg.wait().await;
+        assert_eq!(*m.lock().await, got.load(Ordering::Relaxed) as u64);
+        assert!(m.try_lock().is_some());
+    }
+}
+
+/// Returns `Pending` once (waking itself), then `Ready`.
+async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+#[test]
+fn mutex_newcomer_barges_past_a_woken_waiter() {
+    // Go's normal mode: an unlock wakes the first waiter, but a running newcomer takes the
+    // lock first; the woken waiter keeps its place at the front.
+    let m = Mutex::new(Vec::new());
+    let g = m.try_lock().unwrap();
+    let mut a = Box::pin(m.lock());
+    let mut b = Box::pin(m.lock());
+    assert!(poll_once(&mut a).is_pending());
+    assert!(poll_once(&mut b).is_pending());
+    drop(g); // wakes `a`
+    let mut newcomer = Box::pin(m.lock());
+    let Poll::Ready(mut g) = poll_once(&mut newcomer) else {
+        panic!("the newcomer should barge")
+    };
+    g.push("newcomer");
+    assert!(poll_once(&mut a).is_pending(), "`a` lost the race");
+    drop(g); // wakes `a` again: it is still first
+    assert!(poll_once(&mut b).is_pending());
+    let Poll::Ready(mut g) = poll_once(&mut a) else {
+        panic!("`a` should be woken before `b`")
+    };
+    g.push("a");
+    drop(g);
+    let Poll::Ready(mut g) = poll_once(&mut b) else {
+        panic!("`b` not woken")
+    };
+    g.push("b");
+    drop(g);
+    drop((a, b, newcomer));
+    assert_eq!(m.into_inner(), ["newcomer", "a", "b"]);
+}
+
+#[test]
+fn mutex_starvation_mode_hands_off_fifo() {
+    // Go's starvation mode: a woken waiter that waited over 1 ms and still loses makes every
+    // unlock a FIFO hand-off, so newcomers no longer barge.
+    let m = Mutex::new(Vec::new());
+    let g = m.try_lock().unwrap();
+    let mut a = Box::pin(m.lock());
+    assert!(poll_once(&mut a).is_pending());
+    std::thread::sleep(gmp_sync::mutex::STARVATION_THRESHOLD * 2);
+    drop(g); // wakes `a`
+    let mut barger = Box::pin(m.lock());
+    let Poll::Ready(g) = poll_once(&mut barger) else {
+        panic!("normal mode: the newcomer barges")
+    };
+    assert!(poll_once(&mut a).is_pending()); // loses after > 1 ms: starvation mode
+    let mut b = Box::pin(m.lock());
+    assert!(poll_once(&mut b).is_pending());
+    drop(g); // handed to `a`, not released
+    let mut late = Box::pin(m.lock());
+    assert!(
+        poll_once(&mut late).is_pending(),
+        "starvation mode: no barging"
+    );
+    assert!(m.try_lock().is_none());
+    for (name, fut) in [("a", &mut a), ("b", &mut b), ("late", &mut late)] {
+        let Poll::Ready(mut g) = poll_once(fut) else {
+            panic!("`{name}` was not handed the lock")
+        };
+        g.push(name);
+    }
+    drop((a, b, late, barger));
+    assert!(
+        m.try_lock().is_some(),
+        "back to normal mode once the queue is empty"
+    );
+    assert_eq!(m.into_inner(), ["a", "b", "late"]);
+}
+
+#[test]
+fn dropped_granted_lock_future_hands_the_lock_on() {
+    // Starvation mode hands the lock to `a` while it is not being polled; dropping `a` must
+    // hand it to `b`.
+    let m = Mutex::new(());
+    let g = m.try_lock().unwrap();
+    let mut a = Box::pin(m.lock());
+    assert!(poll_once(&mut a).is_pending());
+    std::thread::sleep(gmp_sync::mutex::STARVATION_THRESHOLD * 2);
+    drop(g);
+    let g = futures::executor::block_on(m.lock()); // barges past the woken `a`
+    assert!(poll_once(&mut a).is_pending());
+    let mut b = Box::pin(m.lock());
+    assert!(poll_once(&mut b).is_pending());
+    drop(g); // handed to `a`
+    drop(a); // ...which passes it to `b`
     assert!(poll_once(&mut b).is_ready());
 }
 

@@ -2,24 +2,33 @@
 //!
 //! # Design
 //!
-//! A [`Mutex`] is a one-permit [`Semaphore`] plus the data cell ([`crate::cell`]). Locking is
-//! acquiring the permit, unlocking is releasing it, so the mutex inherits the semaphore's
-//! properties: a lock-free uncontended path (one CAS to lock, one to unlock), strict FIFO
-//! hand-off to queued waiters, and cancel safety (a dropped `lock()` future that had been handed
-//! the lock passes it on).
+//! A [`Mutex`] is a lock word with a wait list (`mutex/raw.rs`, whose top comment writes down
+//! the protocol, its invariants and its memory orderings) plus the data cell ([`crate::cell`]).
 //!
-//! **Fairness.** Go's `sync.Mutex` lets newcomers barge past woken waiters ("normal mode") and
-//! switches to FIFO hand-off once a waiter has waited over 1 ms ("starvation mode"). We always
-//! hand off: when the holder unlocks with waiters queued, the permit goes to the first waiter,
-//! never to a newcomer, so no waiter can starve and the 1 ms guard is implied. The price is the
-//! lock convoy: under heavy contention the lock stays reserved while the woken task is
-//! scheduled. tokio's Mutex makes the same choice. A barging variant was not built; the
-//! hand-off version already measures well (`benches/benches/sync.rs`, 2 workers, one shared
-//! run on a loaded 2-core machine: 8 contending tasks, gmp-sync on tokio 33 ns/op, tokio::sync
-//! 232 ns/op, Go's sync.Mutex 20 ns/op; uncontended 46 / 65 / 5 ns/op, where Go's is a
-//! plain blocking lock with no future to poll).
+//! - **Uncontended**, `lock().await` is one CAS (plus one unit of coop budget) and dropping the
+//!   guard is one CAS: no wait-list mutex, no allocation, no clock read.
+//! - **Normal mode** (Go's): a task that finds the lock free takes it, even if others are queued
+//!   (*barging*); `unlock` wakes one queued waiter, which then competes with new arrivals and,
+//!   if it loses, goes back to the front of the queue. The running task keeps the lock's cache
+//!   line and goes on, instead of the lock idling until a woken task is scheduled: this is what
+//!   makes Go's contended mutex fast.
+//! - **Starvation mode** (Go's): once a woken waiter has waited over [`STARVATION_THRESHOLD`]
+//!   (1 ms) and still loses, `unlock` hands the lock directly to the front waiter and newcomers
+//!   queue behind, until the queue is empty or a waiter got through in under the threshold.
+//!   No waiter starves.
+//! - **Cancel-safe**: a dropped `lock()` future that had been handed the lock passes it on, and
+//!   one that had been woken passes the wake-up on.
+//! - [`Mutex::try_lock`] succeeds only if the lock is free *and nobody is waiting or being woken*
+//!   (it does not barge; Go's `TryLock` does in normal mode).
 //!
-//! Lock order: none (the semaphore's waiter mutex is a leaf).
+//! The guard may be dropped on any thread or task (a Go mutex has no owner either).
+//!
+//! Measured with the harness (`gmp-bench --only sync_mutex_uncontended,sync_mutex_contended`,
+//! 2 workers, medians of 4 runs on a loaded 2-core machine): uncontended 7.0 ns/op (Go 7.1,
+//! tokio 95; 43 instructions per lock/unlock pair under callgrind, 140 on the semaphore),
+//! 8 contending tasks 11.8 ns/op (Go 12.1, tokio 221; 185 on the semaphore).
+//!
+//! Lock order: none (the wait-list mutex is a leaf).
 
 use std::fmt;
 use std::future::Future;
@@ -29,10 +38,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::cell::LockCell;
-use crate::semaphore::{Acquire, Semaphore, WaiterSlot};
+use raw::{RawMutex, WaiterSlot};
 use std::sync::Arc;
 
-/// An async mutex protecting a `T`: Go's `sync.Mutex`, FIFO-fair.
+mod raw;
+
+pub use raw::STARVATION_THRESHOLD;
+
+/// An async mutex protecting a `T`: Go's `sync.Mutex` (barging, with a starvation mode).
 ///
 /// # Examples
 ///
@@ -45,7 +58,7 @@ use std::sync::Arc;
 /// # });
 /// ```
 pub struct Mutex<T: ?Sized> {
-    sem: Semaphore,
+    raw: RawMutex,
     cell: LockCell<T>,
 }
 
@@ -77,7 +90,7 @@ impl<T> Mutex<T> {
     /// ```
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
-            sem: Semaphore::new(1),
+            raw: RawMutex::new(),
             cell: LockCell::new(value),
         }
     }
@@ -95,7 +108,10 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
-    /// Waits for the lock (FIFO) and returns a guard that unlocks when dropped: Go's `Lock`.
+    /// Waits for the lock and returns a guard that unlocks when dropped: Go's `Lock`.
+    ///
+    /// Takes the lock whenever it is free (barging past queued waiters) unless the mutex is in
+    /// starvation mode, where waiters are served FIFO (see the [module docs](self)).
     ///
     /// Spends one unit of coop budget. Cancel-safe.
     ///
@@ -110,7 +126,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     pub fn lock(&self) -> Lock<'_, T> {
         Lock {
-            acquire: self.sem.acquire(1),
+            slot: WaiterSlot::Idle,
             mutex: self,
         }
     }
@@ -130,12 +146,13 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     pub fn lock_owned(self: Arc<Self>) -> LockOwned<T> {
         LockOwned {
-            waiter: WaiterSlot::new(1),
+            slot: WaiterSlot::Idle,
             mutex: Some(self),
         }
     }
 
-    /// Locks if the mutex is free and nobody is queued for it: Go's `TryLock`.
+    /// Locks if the mutex is free and nobody is queued for it: Go's `TryLock`, except that it
+    /// never barges past waiters.
     ///
     /// # Examples
     ///
@@ -147,9 +164,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(m.try_lock().is_some());
     /// ```
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        let permit = self.sem.try_acquire(1)?;
-        permit.forget();
-        Some(MutexGuard {
+        self.raw.try_lock().then(|| MutexGuard {
             mutex: self,
             _marker: PhantomData,
         })
@@ -182,7 +197,7 @@ impl<T: ?Sized> Mutex<T> {
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Lock<'a, T: ?Sized> {
-    acquire: Acquire<'a>,
+    slot: WaiterSlot,
     mutex: &'a Mutex<T>,
 }
 
@@ -197,12 +212,17 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
         let this = self.get_mut();
-        let permit = std::task::ready!(Pin::new(&mut this.acquire).poll(cx));
-        permit.forget();
+        std::task::ready!(this.slot.poll_lock(&this.mutex.raw, cx));
         Poll::Ready(MutexGuard {
             mutex: this.mutex,
             _marker: PhantomData,
         })
+    }
+}
+
+impl<T: ?Sized> Drop for Lock<'_, T> {
+    fn drop(&mut self) {
+        self.slot.cancel(&self.mutex.raw);
     }
 }
 
@@ -219,7 +239,7 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct LockOwned<T: ?Sized> {
-    waiter: WaiterSlot,
+    slot: WaiterSlot,
     mutex: Option<Arc<Mutex<T>>>,
 }
 
@@ -238,7 +258,7 @@ impl<T: ?Sized> Future for LockOwned<T> {
             .mutex
             .as_ref()
             .expect("LockOwned polled after completion");
-        std::task::ready!(this.waiter.poll_acquire(&mutex.sem, cx));
+        std::task::ready!(this.slot.poll_lock(&mutex.raw, cx));
         let mutex = this.mutex.take().expect("present");
         Poll::Ready(OwnedMutexGuard {
             mutex,
@@ -250,7 +270,7 @@ impl<T: ?Sized> Future for LockOwned<T> {
 impl<T: ?Sized> Drop for LockOwned<T> {
     fn drop(&mut self) {
         if let Some(m) = &self.mutex {
-            self.waiter.cancel(&m.sem);
+            self.slot.cancel(&m.raw);
         }
     }
 }
@@ -294,22 +314,22 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: the guard holds the mutex's only permit (see `crate::cell`).
+        // SAFETY: the guard holds the lock (see `crate::cell`).
         unsafe { self.mutex.cell.get() }
     }
 }
 
 impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard holds the mutex's only permit, and `&mut self` makes this the only
-        // reference derived from it.
+        // SAFETY: the guard holds the lock, and `&mut self` makes this the only reference
+        // derived from it.
         unsafe { self.mutex.cell.get_mut() }
     }
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.mutex.sem.release(1);
+        self.mutex.raw.unlock();
     }
 }
 
@@ -339,7 +359,7 @@ pub struct OwnedMutexGuard<T: ?Sized> {
 impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: the guard holds the mutex's only permit (see `crate::cell`).
+        // SAFETY: the guard holds the lock (see `crate::cell`).
         unsafe { self.mutex.cell.get() }
     }
 }
@@ -353,7 +373,7 @@ impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
 
 impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
-        self.mutex.sem.release(1);
+        self.mutex.raw.unlock();
     }
 }
 
