@@ -5,8 +5,9 @@
 //! A dump walks the live-task registry (Go's `allgs`) and copies each task's header
 //! diagnostics: id, spawn site, state, spawn time, time of the last state change, poll count and
 //! worker (see the header module for how they are kept and how the state is derived). The walk
-//! holds one registry shard lock for at most 2,048 slots at a time, and moves each chunk into
-//! the dump only after releasing it (growing a vector of a million entries page-faults for
+//! holds one registry shard lock for at most a chunk of tasks at a time (leaving a cursor in
+//! the shard's list in between; see the registry module), and moves each chunk into the dump
+//! only after releasing it (growing a vector of a million entries page-faults for
 //! milliseconds), so a dump of a million tasks never holds up a spawn or a completion for more
 //! than a chunk's copying (tens of microseconds; `examples/dump_million.rs` measures it). The
 //! copy is therefore not an atomic snapshot: tasks spawned or completed during the walk may or
@@ -135,7 +136,7 @@ impl TaskInfo {
         TaskInfo {
             id: header.id,
             state,
-            spawn_site: header.spawn_site,
+            spawn_site: header.spawn_site(),
             age: clock::between(diag.spawned_us, now_us),
             in_state: clock::between(diag.since_us, now_us),
             polls: diag.polls,

@@ -253,15 +253,15 @@ impl Shared {
         F::Output: Send + 'static,
     {
         let id = next_id();
-        let raw = RawTask::new(future, this.clone(), id, location);
+        let shard = this
+            .registry
+            .shard_for(worker::current_index().unwrap_or(this.num_workers()));
+        let raw = RawTask::new(future, this.clone(), id, location, shard);
         tracing::trace!(task.id = id.0, spawn_site = %location, "spawn");
         // SAFETY: a new task holds a reference for its first Notified.
         let notified = unsafe { Notified::from_raw(raw) };
         let join = JoinHandle::new(raw);
-        match this
-            .registry
-            .insert(raw, worker::current_index().unwrap_or(this.num_workers()))
-        {
+        match this.registry.insert(raw) {
             Insert::Ok => this.schedule_task(notified, false),
             Insert::Closed => cancel_unregistered(raw, notified),
         }
@@ -283,11 +283,12 @@ impl Shared {
             blocking::BlockingSchedule(this.clone()),
             id,
             location,
+            this.registry.shard_for(this.num_workers()),
         );
         // SAFETY: a new task holds a reference for its first Notified.
         let notified = unsafe { Notified::from_raw(raw) };
         let join = JoinHandle::new(raw);
-        match this.registry.insert(raw, this.num_workers()) {
+        match this.registry.insert(raw) {
             Insert::Ok => this.blocking.push(notified, this),
             Insert::Closed => cancel_unregistered(raw, notified),
         }
@@ -416,10 +417,10 @@ impl Shared {
         let message = crate::task::harness::panic_message(payload);
         tracing::error!(
             task.id = task.id.0,
-            spawn_site = %task.spawn_site,
+            spawn_site = %task.spawn_site(),
             "task {} spawned at {} panicked: {message}",
             task.id,
-            task.spawn_site
+            task.spawn_site()
         );
         if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
             self.panicked.store(true, Ordering::Release);

@@ -211,7 +211,7 @@ impl WorkerContext {
         let stats = &self.remote().stats;
         let header = task.header();
         header.on_poll_start(self.place);
-        stats.watch.begin(header.id.0, header.spawn_site);
+        stats.watch.begin(header.id.0, header.spawn_site());
         let ((), exhausted) = crate::coop::with_budget(|| task.run());
         stats.watch.end();
         if exhausted {

@@ -1,13 +1,23 @@
 //! The task header: the part of a task every thread may read through a type-erased pointer.
 //!
-//! Besides what the runtime needs to run a task (state word, vtable, registry key), the header
-//! keeps its diagnostics: the spawn site, when it was spawned, how often it was polled, when it
-//! last changed state and where it last ran, and its `tracing` span. The task dump, the leak
-//! check and sysmon read them (see [`crate::runtime::dump()`]).
+//! Besides what the runtime needs to run a task (state word, vtable, its links in the
+//! live-task registry), the header keeps its diagnostics: the spawn site, when it was spawned,
+//! how often it was polled, when it last changed state and where it last ran, and its
+//! `tracing` span. The task dump, the leak check and sysmon read them (see
+//! [`crate::runtime::dump()`]).
+//!
+//! # Size
+//!
+//! The header is 72 bytes, so a task with a small future fits a 128-byte allocation. Two
+//! fields pack two things each: `spawned` holds the spawn time and the registry shard (as
+//! `since` holds a time and a place), and `origin` is the spawn site or, tagged in its low
+//! bit, a box holding the spawn site with the task's span (only when a `tracing` subscriber
+//! wants task spans: otherwise no task pays 8 bytes for an absent span).
 //!
 //! # Diagnostics: who writes what
 //!
-//! - `spawned_us` and `span`: written once at creation, read-only afterwards.
+//! - `spawned` and `origin`: written once at creation, read-only afterwards.
+//! - `links`: the registry's, under its shard lock (see [`super::registry`]).
 //! - `polls` and `since`: written with `Relaxed` stores (not read-modify-writes: only one thread
 //!   writes at a time) by the thread that owns the task's current transition: the worker that
 //!   polls it ([`Header::on_poll_start`], [`Header::on_poll_end`]) or the thread that queues it
@@ -26,12 +36,13 @@
 //! | neither                       | any                   | waiting (`_Gwaiting`)           |
 
 use std::panic::Location;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering as StdOrdering};
 
 use super::Id;
 use super::raw::Vtable;
+use super::registry::Links;
 use super::state::State;
-use crate::loom::{AtomicUsize, Ordering};
 
 /// First field of every task allocation (`#[repr(C)]`, so a `NonNull<Header>` addresses the
 /// whole task).
@@ -40,21 +51,18 @@ pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) id: Id,
-    /// Where `spawn` was called (Go's "created by").
-    pub(crate) spawn_site: &'static Location<'static>,
-    /// The task's slot in the live-task registry. Written once, before the task is first
-    /// queued; every later reader got the task through a queue or waker, which orders the read
-    /// after that write (so `Relaxed` suffices).
-    registry_key: AtomicUsize,
-    /// When the task was spawned ([`crate::clock`] microseconds).
-    spawned_us: u64,
+    /// Where `spawn` was called (Go's "created by"), and the span if there is one.
+    origin: Origin,
+    /// The task's place in its registry shard's list. Guarded by that shard's lock.
+    pub(crate) links: Links,
+    /// `spawn time << 16 | registry shard`: when the task was spawned ([`crate::clock`]
+    /// microseconds) and the registry shard it is linked in.
+    spawned: u64,
     /// Polls started so far.
     polls: StdAtomicU64,
     /// `time << 16 | place`: when the task last changed state (clock microseconds) and where it
     /// last ran (a worker index, or one of the `PLACE_*` markers).
     since: StdAtomicU64,
-    /// The task's `tracing` span, present only if a subscriber wanted it at spawn time.
-    pub(crate) span: Option<Box<tracing::Span>>,
 }
 
 /// `since`'s place before the first poll.
@@ -83,22 +91,34 @@ impl Header {
         vtable: &'static Vtable,
         id: Id,
         spawn_site: &'static Location<'static>,
+        registry_shard: u16,
     ) -> Header {
         let spawned_us = crate::clock::coarse_now_us();
         // The span costs one check of the callsite's interest when nobody listens.
         let span = tracing::trace_span!("task", task.id = id.0, spawn_site = %spawn_site);
-        let span = (!span.is_disabled()).then(|| Box::new(span));
+        let span = (!span.is_disabled()).then_some(span);
         Header {
             state: State::new(),
             vtable,
             id,
-            spawn_site,
-            registry_key: AtomicUsize::new(usize::MAX),
-            spawned_us,
+            origin: Origin::new(spawn_site, span),
+            links: Links::new(),
+            spawned: pack(spawned_us, registry_shard),
             polls: StdAtomicU64::new(0),
             since: StdAtomicU64::new(pack(spawned_us, PLACE_NONE)),
-            span,
         }
+    }
+
+    /// Where the task was spawned (Go's "created by").
+    #[inline]
+    pub(crate) fn spawn_site(&self) -> &'static Location<'static> {
+        self.origin.site()
+    }
+
+    /// The registry shard the task is linked in.
+    #[inline]
+    pub(crate) fn registry_shard(&self) -> usize {
+        (self.spawned & PLACE_MASK) as usize
     }
 
     /// A worker (or the blocking pool) is about to poll the task at `place`.
@@ -134,19 +154,11 @@ impl Header {
     pub(crate) fn diag(&self) -> Diag {
         let since = self.since.load(StdOrdering::Relaxed);
         Diag {
-            spawned_us: self.spawned_us,
+            spawned_us: self.spawned >> PLACE_BITS,
             since_us: since >> PLACE_BITS,
             place: (since & PLACE_MASK) as u16,
             polls: self.polls.load(StdOrdering::Relaxed),
         }
-    }
-
-    pub(crate) fn set_registry_key(&self, key: usize) {
-        self.registry_key.store(key, Ordering::Relaxed);
-    }
-
-    pub(crate) fn registry_key(&self) -> usize {
-        self.registry_key.load(Ordering::Relaxed)
     }
 }
 
@@ -164,7 +176,67 @@ impl std::fmt::Debug for Header {
         f.debug_struct("Header")
             .field("id", &self.id)
             .field("state", &self.state)
-            .field("spawn_site", &format_args!("{}", self.spawn_site))
+            .field("spawn_site", &format_args!("{}", self.spawn_site()))
             .finish()
+    }
+}
+
+/// A task's spawn site, or (low bit set) a box holding the spawn site and the task's span.
+struct Origin(NonNull<()>);
+
+/// What a tagged [`Origin`] points to.
+struct WithSpan {
+    site: &'static Location<'static>,
+    /// Held only to be dropped with the task (which closes the span).
+    _span: tracing::Span,
+}
+
+const _: () = assert!(align_of::<Location<'static>>() >= 2 && align_of::<WithSpan>() >= 2);
+
+const SPAN_TAG: usize = 1;
+
+// SAFETY: an `Origin` is a `&'static Location` (`Sync`) or an owned `Box<WithSpan>`
+// (`tracing::Span` is `Send + Sync`); it is only read through `&self` and freed by its drop.
+unsafe impl Send for Origin {}
+// SAFETY: as above.
+unsafe impl Sync for Origin {}
+
+impl Origin {
+    fn new(site: &'static Location<'static>, span: Option<tracing::Span>) -> Origin {
+        match span {
+            None => Origin(NonNull::from(site).cast()),
+            Some(span) => {
+                let boxed = Box::into_raw(Box::new(WithSpan { site, _span: span }));
+                // Box pointers are non-null and at least 2-aligned, so the tag bit is free and
+                // the result non-null.
+                let tagged = boxed.cast::<()>().map_addr(|a| a | SPAN_TAG);
+                // SAFETY: non-null, as above.
+                Origin(unsafe { NonNull::new_unchecked(tagged) })
+            }
+        }
+    }
+
+    fn boxed(&self) -> Option<*mut WithSpan> {
+        let p = self.0.as_ptr();
+        (p.addr() & SPAN_TAG != 0).then(|| p.map_addr(|a| a & !SPAN_TAG).cast::<WithSpan>())
+    }
+
+    #[inline]
+    fn site(&self) -> &'static Location<'static> {
+        match self.boxed() {
+            // SAFETY: untagged: made from a `&'static Location` in `new`.
+            None => unsafe { self.0.cast::<Location<'static>>().as_ref() },
+            // SAFETY: tagged: the box made in `new`, alive until our drop.
+            Some(b) => unsafe { (*b).site },
+        }
+    }
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        if let Some(b) = self.boxed() {
+            // SAFETY: the box made in `new`, freed only here.
+            drop(unsafe { Box::from_raw(b) });
+        }
     }
 }

@@ -102,7 +102,7 @@ fn setup(pending_polls: usize) -> (Setup, JoinHandle<Output>) {
         queue: queue.clone(),
         counters: counters.clone(),
     };
-    let raw = RawTask::new(fut, sched, Id(1), std::panic::Location::caller());
+    let raw = RawTask::new(fut, sched, Id(1), std::panic::Location::caller(), 0);
     // SAFETY: a new task holds a reference for its first Notified.
     queue
         .lock()

@@ -3,7 +3,8 @@
 //! # Design
 //!
 //! A task is one allocation ([`raw`]): a [`Header`](header::Header) (atomic state word with
-//! reference count, vtable, id, spawn site, registry key), the scheduler handle, the *stage*
+//! reference count, vtable, id, spawn site, links in the live-task [`registry`]), the
+//! scheduler handle, the *stage*
 //! (the future, later its output) and the join waker. The state word ([`state`]) carries the
 //! lifecycle bits and the reference count together, so one atomic operation decides each
 //! transition, and every transition returns a `#[must_use]` enum telling the caller what to do.
@@ -14,7 +15,8 @@
 //!   `JOIN_INTEREST` was set when the task completed, the completing worker otherwise.
 //! - **join waker**: the `JoinHandle` while `JOIN_WAKER` is clear and the task is not complete;
 //!   the completing worker (read only) once `JOIN_WAKER` is set; freed with the allocation.
-//! - **registry key**: written once at spawn, before the task is published.
+//! - **registry links**: only under the lock of the registry shard named in the header
+//!   (written once at spawn, before the task is published); see [`registry`].
 //!
 //! ## References
 //! The reference count lives in the state word's high bits. References are held by the live-task
@@ -184,3 +186,5 @@ impl Future for YieldNow {
 
 #[cfg(all(test, loom))]
 mod loom_models;
+#[cfg(all(test, loom))]
+mod loom_registry;

@@ -89,6 +89,7 @@ impl RawTask {
         scheduler: S,
         id: Id,
         spawn_site: &'static Location<'static>,
+        registry_shard: u16,
     ) -> RawTask
     where
         F: Future + Send + 'static,
@@ -96,7 +97,12 @@ impl RawTask {
         S: Schedule,
     {
         let cell = Box::new(Cell {
-            header: Header::new(super::harness::vtable::<F, S>(), id, spawn_site),
+            header: Header::new(
+                super::harness::vtable::<F, S>(),
+                id,
+                spawn_site,
+                registry_shard,
+            ),
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
             join_waker: UnsafeCell::new(None),
@@ -210,11 +216,15 @@ mod size_tests {
     #[test]
     fn task_cell_is_small() {
         type F = std::future::Ready<()>;
+        let header = std::mem::size_of::<Header>();
         let cell = std::mem::size_of::<Cell<F, std::sync::Arc<crate::scheduler::Shared>>>();
         let join_error = std::mem::size_of::<JoinError>();
-        // Header 72 (40 of scheduling state + 32 of task-dump diagnostics: spawn time, polls,
-        // state-change stamp, optional span) + scheduler 8 + stage + join waker 16; the stage
-        // of a small future must not be inflated by the (cold) panic payload.
+        // Header 72: 48 of scheduling state (state word, vtable, id, the registry's two links)
+        // + 24 of task-dump diagnostics (spawn time with the registry shard, polls,
+        // state-change stamp; the spawn site shares a word with the optional span). Then
+        // scheduler 8 + stage + join waker 16; the stage of a small future must not be
+        // inflated by the (cold) panic payload. 120 bytes is a 128-byte malloc chunk.
+        assert_eq!(header, 72, "task header is {header} bytes");
         assert!(join_error <= 16, "JoinError is {join_error} bytes");
         assert!(cell <= 120, "task cell is {cell} bytes");
     }
