@@ -89,6 +89,8 @@ where
                 Stage::Running(fut) => unsafe { std::pin::Pin::new_unchecked(fut) },
                 _ => unreachable!("polled a task whose future is gone"),
             };
+            // Events the task logs while polled belong to its span (if it has one).
+            let _entered = self.header().span().map(tracing::Span::enter);
             catch_unwind(AssertUnwindSafe(|| fut.poll(&mut cx)))
         });
         match res {
