@@ -652,7 +652,8 @@ fn sysmon_table(res: &Results) -> String {
         s,
         "\n(2 workers. all_blocked: both workers' tasks, blocking: one task, hold their thread {} \
          per round, yielding between rounds, while a plain thread spawns a probe every {} \
-         (Go: the main goroutine starts one); _sleep: std::thread::sleep (Go: \
+         (Go: the main goroutine, which needs a P itself: with both busy it starts fewer, see \
+         samples); _sleep: std::thread::sleep (Go: \
          syscall.Nanosleep), _spin: a busy loop. fairness: two tasks loop on always-ready \
          channel ops (gmp::chan, tokio mpsc, async-channel, Go chan) while a {} ticker runs; \
          the loops stop by themselves {} after the ticking time, so a starved ticker cannot \
