@@ -47,12 +47,8 @@ func init() {
 				stranded++
 			}
 		}
-		return []metric{
-			{"p99_us", percentile(l, 99)},
-			{"p50_us", percentile(l, 50)},
-			{"max_us", percentile(l, 100)},
-			{"stranded", float64(stranded)},
-			{"rounds", float64(len(l))},
-		}
+		return append(latencyMetrics(l),
+			metric{"stranded", float64(stranded)},
+			metric{"rounds", float64(len(l))})
 	})
 }

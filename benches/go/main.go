@@ -57,6 +57,16 @@ func percentile(xs []float64, q float64) float64 {
 	return v[rank-1]
 }
 
+// latencyMetrics summarizes latencies in microseconds: p99_us (the primary metric), p50_us and
+// max_us, like workloads::latency_us on the Rust side.
+func latencyMetrics(us []float64) []metric {
+	return []metric{
+		{"p99_us", percentile(us, 99)},
+		{"p50_us", percentile(us, 50)},
+		{"max_us", percentile(us, 100)},
+	}
+}
+
 // procKiB reads a "Key:   123 kB" field of a /proc file, in bytes.
 func procKiB(path, key string) float64 {
 	b, err := os.ReadFile(path)

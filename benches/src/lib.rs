@@ -4,7 +4,7 @@
 //! - `cargo bench --bench executor`: criterion micro-benches (`benches/executor.rs`);
 //! - `cargo run --release -p gmp-bench`: the comparison harness (`src/main.rs`), which prints
 //!   the seed chapter's goroutine-vs-thread table measured live, the executor workloads with
-//!   ratios, and the LIFO-strand latency test.
+//!   ratios, the LIFO-strand latency test and the sysmon latency workloads.
 //!
 //! The modules:
 //! - [`rt`]: the [`Rt`](rt::Rt) trait over gmp, tokio and async-executor, 2 workers each;

@@ -7,7 +7,9 @@
 //!    issue 4's channel workloads (`chan_*`, with the issue's goals) with gmp/tokio and gmp/Go
 //!    ratios;
 //! 3. `lifo_strand`: wake-to-run latency of a task whose waker then blocks its thread;
-//! 4. issue 3's network workloads (`http_hello` under `wrk`, `tcp_echo` under the Go echo
+//! 4. issue 6's sysmon workloads (`all_blocked_*`, `blocking_*`: spawn-to-run latency behind
+//!    blocked threads; `fairness`: a ticker behind busy channel loops) with gmp's goals;
+//! 5. issue 3's network workloads (`http_hello` under `wrk`, `tcp_echo` under the Go echo
 //!    client; `src/workloads/net.rs`, `benches/go/net.go`): req/s or msgs/s, p99, ratios and
 //!    the issue's goal line. Skipped with a note when `wrk` (or Go, for `tcp_echo`) is missing.
 //!

@@ -90,6 +90,12 @@ pub trait Rt: Sized + Send + Sync + 'static {
     where
         F: Future<Output = ()> + Send + 'static;
 
+    /// Spawns a detached task from a plain thread outside the runtime, through this runtime's
+    /// handle (tokio's and gmp's `Runtime::spawn`, async-executor's `Executor::spawn`).
+    fn spawn_outside<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+
     /// The runtime's own yield (Go's `runtime.Gosched()`).
     fn yield_now() -> impl Future<Output = ()> + Send;
 
@@ -129,6 +135,13 @@ impl Rt for GmpRt {
         F: Future<Output = ()> + Send + 'static,
     {
         gmp::spawn(future).detach();
+    }
+
+    fn spawn_outside<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.rt.spawn(future).detach();
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {
@@ -173,6 +186,13 @@ impl Rt for TokioRt {
         F: Future<Output = ()> + Send + 'static,
     {
         drop(tokio::spawn(future));
+    }
+
+    fn spawn_outside<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.rt.spawn(future));
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {
@@ -246,6 +266,13 @@ impl Rt for AsyncExecutorRt {
                 .spawn(future)
                 .detach()
         });
+    }
+
+    fn spawn_outside<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.ex.spawn(future).detach();
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {

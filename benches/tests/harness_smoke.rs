@@ -207,3 +207,54 @@ fn channel_workloads_and_their_goals() {
         assert_eq!(g[col(&goals, "verdict")], "n/a");
     }
 }
+
+#[test]
+fn sysmon_workloads_and_their_goals() {
+    let out = harness(&[
+        "--quick",
+        "--only",
+        "blocking_spin,all_blocked_sleep,fairness",
+        "--no-go",
+    ]);
+    let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
+    let t = table(&out, "## sysmon (issue 6)");
+    assert_eq!(
+        t[0],
+        [
+            "workload", "peer", "p50", "p99", "max", "samples", "gmp goal"
+        ]
+    );
+    // Three workloads, each with rows for gmp, tokio, async-executor and an unasked Go.
+    assert_eq!(t.len(), 1 + 3 * 4, "{t:?}");
+    let cell = |w: &str, peer: &str, c: &str| -> String {
+        let r = t
+            .iter()
+            .find(|r| r[0] == w && r[1] == peer)
+            .unwrap_or_else(|| panic!("no row {w}/{peer} in {t:?}"));
+        r[col(&t, c)].clone()
+    };
+    for w in ["blocking_spin", "all_blocked_sleep", "fairness"] {
+        for peer in ["tokio", "async-executor"] {
+            let samples = cell(w, peer, "samples");
+            assert!(
+                samples.ends_with("probes") || samples.contains("ticks"),
+                "{w}/{peer}: {samples:?}"
+            );
+            assert_eq!(cell(w, peer, "gmp goal"), "", "{w}/{peer}");
+        }
+        assert_eq!(cell(w, "go", "p99"), "-", "Go was not asked for");
+        let (p99, goal) = (cell(w, "gmp", "p99"), cell(w, "gmp", "gmp goal"));
+        if gmp_ok {
+            assert!(is_time(&p99), "{w}/gmp: {p99:?}");
+            assert!(
+                goal.ends_with(": goal met") || goal.ends_with(": GOAL MISSED"),
+                "{w}: {goal:?}"
+            );
+        } else {
+            assert_eq!(p99, "n/a", "{w}/gmp");
+        }
+    }
+    // A probe behind a tokio worker blocked 100 ms is late, but it runs.
+    assert!(is_time(&cell("all_blocked_sleep", "tokio", "p99")));
+    assert!(cell("fairness", "gmp", "gmp goal").starts_with("p99 <= 300.0 us"));
+}

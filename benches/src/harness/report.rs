@@ -5,12 +5,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use gmp_bench::rt::Peer;
 use gmp_bench::workloads::chan::GOALS;
-use gmp_bench::workloads::lifo_strand::{BLOCK, STRANDED};
+use gmp_bench::workloads::lifo_strand::{BLOCK, GOAL as LIFO_GOAL, STRANDED};
 use gmp_bench::workloads::sync::is_sync;
 use gmp_bench::workloads::{Kind, WORKLOADS};
+use gmp_bench::workloads::{blocking, fairness};
 
 use super::record::Record;
 
@@ -537,59 +539,130 @@ fn spawn_rss_line(res: &Results) -> String {
     )
 }
 
+/// A column of a [`latency_table`] after p50/p99/max: its header and its cell for a measured
+/// (workload, peer).
+type Column<'a> = (&'a str, &'a dyn Fn(&str, Peer, &Record) -> String);
+
+/// The latency reports' shape: one row per (workload, peer) run, with p50, p99 and max (the
+/// metrics `p50_us`, `p99_us`, `max_us`), the `extra` columns, and on gmp's row its p99 goal
+/// with a verdict. Workloads not run are left out, and so is the workload column when `goals`
+/// names only one.
+fn latency_table(res: &Results, goals: &[(&str, Duration)], extra: &[Column<'_>]) -> String {
+    let many = goals.len() > 1;
+    let mut headers = if many { vec!["workload"] } else { vec![] };
+    headers.extend(["peer", "p50", "p99", "max"]);
+    headers.extend(extra.iter().map(|(h, _)| *h));
+    headers.push("gmp goal");
+    let mut t = Table::new(&headers);
+    let us = |r: &Record, k: &str| fmt_ns(r.get(k).unwrap_or(f64::NAN) * 1e3);
+    for &(w, goal) in goals {
+        if !Peer::ALL.iter().any(|&p| res.get(w, p).is_some()) {
+            continue;
+        }
+        for p in Peer::ALL
+            .into_iter()
+            .filter(|&p| p != Peer::Threads || res.get(w, p).is_some())
+        {
+            let mut row = if many { vec![w.to_string()] } else { vec![] };
+            row.push(p.name().into());
+            for k in ["p50_us", "p99_us", "max_us"] {
+                row.push(res.show(w, p, |r| us(r, k)));
+            }
+            row.extend(extra.iter().map(|(_, f)| res.show(w, p, |r| f(w, p, r))));
+            row.push(if p == Peer::Gmp {
+                p99_goal(res, w, goal)
+            } else {
+                String::new()
+            });
+            t.row(row);
+        }
+    }
+    t.render()
+}
+
+/// gmp's p99 against `goal`: `p99 <= 15.0 ms: goal met` (or `GOAL MISSED`, or `n/a`).
+fn p99_goal(res: &Results, workload: &str, goal: Duration) -> String {
+    let verdict = match res
+        .record(workload, Peer::Gmp)
+        .and_then(|r| r.get("p99_us"))
+    {
+        Some(p99) if p99 <= goal.as_secs_f64() * 1e6 => "goal met",
+        Some(_) => "GOAL MISSED",
+        None => "n/a",
+    };
+    format!("p99 <= {}: {verdict}", fmt_ns(goal.as_nanos() as f64))
+}
+
 /// `lifo_strand`: wake-to-run latency of a task woken by a thread that then blocks.
 fn lifo_table(res: &Results) -> String {
-    let mut t = Table::new(&[
-        "peer",
-        "p50",
-        "p99",
-        "max",
-        "stranded",
-        "how the waker blocks its thread",
-    ]);
-    let us = |r: &Record, k: &str| fmt_ns(r.get(k).unwrap_or(f64::NAN) * 1e3);
-    for p in [Peer::Gmp, Peer::Tokio, Peer::AsyncExecutor, Peer::Go] {
-        let how = if p == Peer::Go {
+    let stranded = |_: &str, _: Peer, r: &Record| {
+        format!(
+            "{:.0}/{:.0}",
+            r.get("stranded").unwrap_or(f64::NAN),
+            r.get("rounds").unwrap_or(f64::NAN)
+        )
+    };
+    let how = |_: &str, p: Peer, _: &Record| {
+        if p == Peer::Go {
             "syscall.Nanosleep (P handed off by sysmon)"
         } else {
             "std::thread::sleep"
-        };
-        let stranded = res.show("lifo_strand", p, |r| {
-            format!(
-                "{:.0}/{:.0}",
-                r.get("stranded").unwrap_or(f64::NAN),
-                r.get("rounds").unwrap_or(f64::NAN)
-            )
-        });
-        t.row(vec![
-            p.name().into(),
-            res.show("lifo_strand", p, |r| us(r, "p50_us")),
-            res.show("lifo_strand", p, |r| us(r, "p99_us")),
-            res.show("lifo_strand", p, |r| us(r, "max_us")),
-            stranded,
-            how.into(),
-        ]);
-    }
-    let mut s = t.render();
+        }
+        .to_string()
+    };
+    let mut s = latency_table(
+        res,
+        &[("lifo_strand", LIFO_GOAL)],
+        &[
+            ("stranded", &stranded),
+            ("how the waker blocks its thread", &how),
+        ],
+    );
     let _ = write!(
         s,
-        "\n(block {} per round, 2 workers, the other idle; stranded = latency >= {}. gmp goal: p99 <= 50 us.",
+        "\n(block {} per round, 2 workers, the other idle; stranded = latency >= {}.)",
         fmt_ns(BLOCK.as_nanos() as f64),
         fmt_ns(STRANDED.as_nanos() as f64)
     );
-    if let Some(g) = res.record("lifo_strand", Peer::Gmp) {
-        let p99 = g.get("p99_us").unwrap_or(f64::NAN);
-        let _ = write!(
-            s,
-            " gmp: {}",
-            if p99 <= 50.0 {
-                "goal met"
-            } else {
-                "GOAL MISSED"
-            }
-        );
-    }
-    s.push(')');
+    s
+}
+
+/// Issue 6's sysmon workloads: spawn-to-run latency of probes while tasks block their threads
+/// (`all_blocked_*`, `blocking_*`), and a ticker's lateness behind busy loops (`fairness`).
+fn sysmon_table(res: &Results) -> String {
+    let samples = |w: &str, _: Peer, r: &Record| {
+        let get = |k| r.get(k).unwrap_or(f64::NAN);
+        if w != fairness::GOAL.0 {
+            return format!("{:.0} probes", get("probes"));
+        }
+        let (ticks, due) = (get("ticks"), get("due"));
+        let mut c = format!("{ticks:.0}/{due:.0} ticks");
+        if ticks < due * fairness::STARVED_BELOW {
+            c.push_str(": ticker starved");
+        }
+        c
+    };
+    let goals: Vec<(&str, Duration)> = blocking::GOALS
+        .iter()
+        .copied()
+        .chain([fairness::GOAL])
+        .collect();
+    let mut s = latency_table(res, &goals, &[("samples", &samples)]);
+    let _ = write!(
+        s,
+        "\n(2 workers. all_blocked: both workers' tasks, blocking: one task, hold their thread {} \
+         per round, yielding between rounds, while a plain thread spawns a probe every {} \
+         (Go: the main goroutine, which needs a P itself: with both busy it starts fewer, see \
+         samples); _sleep: std::thread::sleep (Go: \
+         syscall.Nanosleep), _spin: a busy loop. fairness: two tasks loop on always-ready \
+         channel ops (gmp::chan, tokio mpsc, async-channel, Go chan) while a {} ticker runs; \
+         the loops stop by themselves {} after the ticking time, so a starved ticker cannot \
+         hang the run.)",
+        fmt_ns(blocking::BLOCK.as_nanos() as f64),
+        fmt_ns(blocking::PROBE_EVERY.as_nanos() as f64),
+        fmt_ns(fairness::PERIOD.as_nanos() as f64),
+        fmt_ns(fairness::GRACE.as_nanos() as f64),
+    );
     s
 }
 
@@ -650,23 +723,37 @@ pub(crate) fn print_all(res: &Results, m: &Machine) {
         }
         claimed.extend(throughput);
     }
-    let sync: Vec<&str> = WORKLOADS
-        .iter()
-        .map(|w| w.name)
-        .filter(|w| is_sync(w) && present.contains(w))
-        .collect();
-    if !sync.is_empty() {
-        println!(
-            "\n## Sync primitives (issue 5; 2 workers; median of the runs; lower is better)\n"
-        );
-        println!("{}", sync_table(res));
-        claimed.extend(sync);
-    }
-    if present.contains("lifo_strand") {
-        println!("\n## lifo_strand: wake a task, then block the waking thread\n");
-        println!("{}", lifo_table(res));
-        claimed.insert("lifo_strand");
-    }
+    // Prints `table` under `heading` if any of `names` was run, and claims them.
+    let mut section = |heading: &str, names: Vec<&'static str>, table: fn(&Results) -> String| {
+        if names.iter().any(|w| present.contains(w)) {
+            println!("\n## {heading}\n");
+            println!("{}", table(res));
+            claimed.extend(names);
+        }
+    };
+    section(
+        "Sync primitives (issue 5; 2 workers; median of the runs; lower is better)",
+        WORKLOADS
+            .iter()
+            .map(|w| w.name)
+            .filter(|w| is_sync(w))
+            .collect(),
+        sync_table,
+    );
+    section(
+        "lifo_strand: wake a task, then block the waking thread",
+        vec!["lifo_strand"],
+        lifo_table,
+    );
+    section(
+        "sysmon (issue 6): work behind blocked threads, a ticker behind busy loops",
+        blocking::GOALS
+            .iter()
+            .chain([&fairness::GOAL])
+            .map(|&(w, _)| w)
+            .collect(),
+        sysmon_table,
+    );
     let net: Vec<&str> = WORKLOADS
         .iter()
         .filter(|w| matches!(w.kind, Kind::Net { .. }))

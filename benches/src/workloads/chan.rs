@@ -102,8 +102,8 @@ fn msg_size(_: Peer, scale: Scale) -> u64 {
 // ------------------------------------------------------------------------------------------
 // The channels
 
-/// A bounded channel of `u64`, as the benches need it.
-trait Chan: 'static {
+/// A bounded channel of `u64`, as the benches need it (also `fairness`'s busy loops).
+pub(crate) trait Chan: 'static {
     type Tx: Clone + Send + 'static;
     /// The single receiver.
     type Rx: Send + 'static;
@@ -117,7 +117,7 @@ trait Chan: 'static {
     fn recv_shared(rx: &Self::SharedRx) -> impl Future<Output = Option<u64>> + Send;
 }
 
-struct GmpChan;
+pub(crate) struct GmpChan;
 
 impl Chan for GmpChan {
     type Tx = gmp::chan::Sender<u64>;
@@ -140,7 +140,7 @@ impl Chan for GmpChan {
     }
 }
 
-struct TokioChan;
+pub(crate) struct TokioChan;
 
 impl Chan for TokioChan {
     type Tx = tokio::sync::mpsc::Sender<u64>;
@@ -163,7 +163,7 @@ impl Chan for TokioChan {
     }
 }
 
-struct AsyncChan;
+pub(crate) struct AsyncChan;
 
 impl Chan for AsyncChan {
     type Tx = async_channel::Sender<u64>;

@@ -11,12 +11,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{Body, Kind, Metrics, Params, Scale, Workload, percentile, run_body};
+use super::{Body, Kind, Metrics, Params, Scale, Workload, latency_us, run_body};
 use crate::handoff::{NotePending, Signal};
 use crate::rt::{Peer, Rt};
 
 /// How long the waker blocks its thread each round.
 pub const BLOCK: Duration = Duration::from_millis(50);
+
+/// gmp's goal: the p99 wake-to-run latency.
+pub const GOAL: Duration = Duration::from_micros(50);
 
 /// A latency above this counts as stranded (the woken task waited for the sleep to end).
 pub const STRANDED: Duration = Duration::from_millis(25);
@@ -57,13 +60,12 @@ pub fn summarize(lat_us: &[f64]) -> Metrics {
         .iter()
         .filter(|&&l| l >= STRANDED.as_secs_f64() * 1e6)
         .count();
-    vec![
-        ("p99_us", percentile(lat_us, 99.0)),
-        ("p50_us", percentile(lat_us, 50.0)),
-        ("max_us", percentile(lat_us, 100.0)),
+    let mut m = latency_us(lat_us);
+    m.extend([
         ("stranded", stranded as f64),
         ("rounds", lat_us.len() as f64),
-    ]
+    ]);
+    m
 }
 
 /// Runs `n` rounds; returns each round's wake-to-run latency in microseconds.

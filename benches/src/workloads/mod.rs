@@ -15,8 +15,10 @@
 //! A [`Kind::Throughput`] workload appears in the harness's executor table automatically, with
 //! gmp/tokio and gmp/Go ratios; other kinds need a report in the harness (`src/harness/report.rs`).
 
+pub mod blocking;
 pub mod chained_spawn;
 pub mod chan;
+pub mod fairness;
 pub mod lifo_strand;
 pub mod net;
 pub mod park;
@@ -38,6 +40,11 @@ pub const WORKLOADS: &[Workload] = &[
     ping_pong::WORKLOAD,
     park::WORKLOAD,
     lifo_strand::WORKLOAD,
+    blocking::ALL_BLOCKED_SLEEP,
+    blocking::ALL_BLOCKED_SPIN,
+    blocking::BLOCKING_SLEEP,
+    blocking::BLOCKING_SPIN,
+    fairness::WORKLOAD,
     sleep_million::WORKLOAD,
     chan::PING_PONG,
     chan::MPSC,
@@ -220,6 +227,16 @@ pub fn percentile(xs: &[f64], q: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     let rank = ((q / 100.0) * v.len() as f64).ceil() as usize;
     v[rank.clamp(1, v.len()) - 1]
+}
+
+/// The summary of a latency distribution given in microseconds: `p99_us` (the primary metric),
+/// `p50_us`, `max_us`. The latency workloads append their own counts.
+pub fn latency_us(lat_us: &[f64]) -> Metrics {
+    vec![
+        ("p99_us", percentile(lat_us, 99.0)),
+        ("p50_us", percentile(lat_us, 50.0)),
+        ("max_us", percentile(lat_us, 100.0)),
+    ]
 }
 
 /// Memory figures of this process, from `/proc/self/status` and `/proc/meminfo`, in bytes.
