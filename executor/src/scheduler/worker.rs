@@ -72,6 +72,9 @@ pub(crate) struct WorkerContext {
     /// `index` as the tasks' diagnostics record it.
     place: u16,
     core: RefCell<Box<Core>>,
+    /// `steal_stranded_lifo`'s list of occupied slots, kept to avoid an allocation per search
+    /// round: (worker, task in its slot, its tick then).
+    stranded: RefCell<Vec<(usize, *mut crate::task::header::Header, u32)>>,
 }
 
 /// Counts a task taken from the injection queue, if this thread is a worker.
@@ -145,11 +148,13 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
     let Some(core) = shared.take_core(index) else {
         return;
     };
+    let peers = shared.num_workers().saturating_sub(1);
     let cx = WorkerContext {
         shared,
         index,
         place: crate::task::header::worker_place(index),
         core: RefCell::new(core),
+        stranded: RefCell::new(Vec::with_capacity(peers)),
     };
     let _guard = context::enter_worker(&cx);
     let _time = crate::time::driver::enter(cx.shared.time.clone(), index);
@@ -352,16 +357,19 @@ impl WorkerContext {
     /// it if its owner is still inside the same poll.
     fn steal_stranded_lifo(&self) -> Stranded {
         let shared = self.shared();
-        let seen: Vec<(usize, *mut _, u32)> = shared
-            .remotes
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != self.index)
-            .filter_map(|(i, r)| {
-                let p = r.lifo.load(Ordering::Acquire);
-                (!p.is_null()).then(|| (i, p, r.tick.load(Ordering::Relaxed)))
-            })
-            .collect();
+        let mut seen = self.stranded.borrow_mut();
+        seen.clear();
+        seen.extend(
+            shared
+                .remotes
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != self.index)
+                .filter_map(|(i, r)| {
+                    let p = r.lifo.load(Ordering::Acquire);
+                    (!p.is_null()).then(|| (i, p, r.tick.load(Ordering::Relaxed)))
+                }),
+        );
         if seen.is_empty() {
             return Stranded::Nothing;
         }
@@ -369,7 +377,7 @@ impl WorkerContext {
         while Instant::now() < until {
             std::hint::spin_loop();
         }
-        for (i, p, tick) in seen {
+        for &(i, p, tick) in seen.iter() {
             let r = &shared.remotes[i];
             if r.tick.load(Ordering::Relaxed) != tick {
                 continue;
