@@ -8,7 +8,7 @@
 //! - **P** (processor) is a [`scheduler`](crate::runtime) *worker*: it owns a LIFO slot (Go's
 //!   `runnext`) and a bounded local run queue (256 tasks) from which idle workers steal half.
 //! - **M** (machine) is the OS thread that drives one worker; extra threads serve the blocking
-//!   pool ([`spawn_blocking`](crate::spawn_blocking)), Go's hand-off of an M in a syscall.
+//!   pool ([`spawn_blocking`]), Go's hand-off of an M in a syscall.
 //! - **G** is the task; the global injection queue takes spawns from outside the runtime and
 //!   overflow from full local queues, and is checked every 61 scheduling ticks.
 //!

@@ -2,7 +2,7 @@
 //!
 //! # Design
 //!
-//! A FIFO [`WaitList`] of waiters behind a mutex. [`Notify::notified`] registers the waiter
+//! A FIFO `WaitList` of waiters behind a mutex. [`Notify::notified`] registers the waiter
 //! *when it is created*, not when first polled, so the Cond pattern — check the condition under
 //! the lock, create the `Notified`, unlock, await — cannot miss a signal sent in between (Go's
 //! `notifyListAdd` before unlocking, with the same purpose). `notify_one` unlinks the oldest

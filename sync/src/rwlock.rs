@@ -3,7 +3,7 @@
 //! # Design
 //!
 //! A [`RwLock`] is a [`Semaphore`] of `MAX_READS` permits plus the data cell
-//! ([`crate::cell`]): a reader takes one permit, a writer takes all of them. The semaphore is
+//! (`crate::cell`): a reader takes one permit, a writer takes all of them. The semaphore is
 //! FIFO, which gives Go's RWMutex rule for free: once a writer queues, readers arriving after
 //! it wait behind it (so a stream of readers cannot starve a writer), and the readers queued
 //! behind a writer all get in together when it unlocks. Uncontended `read`/`write` are one CAS

@@ -2,7 +2,7 @@
 //!
 //! # Design
 //!
-//! One atomic word, `state = available_permits << 1 | QUEUED`, and a [`WaitList`] of waiters
+//! One atomic word, `state = available_permits << 1 | QUEUED`, and a `WaitList` of waiters
 //! behind a mutex.
 //!
 //! - **Fast paths** (no lock): `acquire`/`try_acquire` take permits with a CAS when enough are

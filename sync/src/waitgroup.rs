@@ -13,7 +13,7 @@
 //!
 //! - `W` ("waiters") is set by a waiter, under the waiter-list mutex, only while the counter is
 //!   positive; it is cleared only by the transition that brings the counter to zero, which
-//!   bumps the epoch *in the same CAS*. That transition ([`Transition::ReleaseWaiters`]) then
+//!   bumps the epoch *in the same CAS*. That transition (`Transition::ReleaseWaiters`) then
 //!   takes the waiter mutex and wakes every queued waiter.
 //! - A waiter records the epoch it registered in. It completes when the epoch has moved on
 //!   (even if the counter is positive again because the group is being reused), or, on its

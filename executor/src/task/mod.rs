@@ -2,10 +2,10 @@
 //!
 //! # Design
 //!
-//! A task is one allocation ([`raw`]): a [`Header`](header::Header) (atomic state word with
-//! reference count, vtable, id, spawn site, links in the live-task [`registry`]), the
+//! A task is one allocation (`raw`): a `Header` (atomic state word with
+//! reference count, vtable, id, spawn site, links in the live-task `registry`), the
 //! scheduler handle, the *stage*
-//! (the future, later its output) and the join waker. The state word ([`state`]) carries the
+//! (the future, later its output) and the join waker. The state word (`state`) carries the
 //! lifecycle bits and the reference count together, so one atomic operation decides each
 //! transition, and every transition returns a `#[must_use]` enum telling the caller what to do.
 //!
@@ -16,7 +16,7 @@
 //! - **join waker**: the `JoinHandle` while `JOIN_WAKER` is clear and the task is not complete;
 //!   the completing worker (read only) once `JOIN_WAKER` is set; freed with the allocation.
 //! - **registry links**: only under the lock of the registry shard named in the header
-//!   (written once at spawn, before the task is published); see [`registry`].
+//!   (written once at spawn, before the task is published); see `registry`.
 //!
 //! ## References
 //! The reference count lives in the state word's high bits. References are held by the live-task

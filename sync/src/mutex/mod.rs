@@ -3,7 +3,7 @@
 //! # Design
 //!
 //! A [`Mutex`] is a lock word with a wait list (`mutex/raw.rs`, whose top comment writes down
-//! the protocol, its invariants and its memory orderings) plus the data cell ([`crate::cell`]).
+//! the protocol, its invariants and its memory orderings) plus the data cell (`crate::cell`).
 //!
 //! - **Uncontended**, `lock().await` is one CAS (plus one unit of coop budget) and dropping the
 //!   guard is one CAS: no wait-list mutex, no allocation, no clock read.
