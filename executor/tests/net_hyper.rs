@@ -8,13 +8,12 @@ use std::time::Duration;
 use futures::io::AsyncReadExt;
 use gmp_executor::hyper::{GmpExecutor, GmpTimer};
 use gmp_executor::net::{TcpListener, TcpStream};
-use gmp_executor::{Builder, Runtime};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Bytes;
 
-fn rt(n: usize) -> Runtime {
-    Builder::new().maxprocs(n).build().unwrap()
-}
+#[macro_use]
+mod common;
+use common::rt;
 
 async fn hello_server(header_timeout: Option<Duration>) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -38,14 +37,6 @@ async fn hello_server(header_timeout: Option<Duration>) -> std::net::SocketAddr 
     })
     .detach();
     addr
-}
-
-macro_rules! per_config {
-    ($($name:ident => $body:expr;)*) => {
-        mod one { use super::*; $( #[test] fn $name() { ($body)(1) } )* }
-        mod two { use super::*; $( #[test] fn $name() { ($body)(2) } )* }
-        mod four { use super::*; $( #[test] fn $name() { ($body)(4) } )* }
-    };
 }
 
 per_config! {

@@ -9,11 +9,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use gmp_executor::net::{TcpListener, TcpStream};
-use gmp_executor::{Builder, Runtime};
 
-fn rt(n: usize) -> Runtime {
-    Builder::new().maxprocs(n).build().unwrap()
-}
+#[macro_use]
+mod common;
+use common::rt;
 
 /// Accepts forever, echoing each connection on its own task.
 async fn echo_server() -> std::net::SocketAddr {
@@ -31,14 +30,6 @@ async fn echo_server() -> std::net::SocketAddr {
     })
     .detach();
     addr
-}
-
-macro_rules! per_config {
-    ($($name:ident => $body:expr;)*) => {
-        mod one { use super::*; $( #[test] fn $name() { ($body)(1) } )* }
-        mod two { use super::*; $( #[test] fn $name() { ($body)(2) } )* }
-        mod four { use super::*; $( #[test] fn $name() { ($body)(4) } )* }
-    };
 }
 
 per_config! {

@@ -4,19 +4,10 @@
 use std::sync::Arc;
 
 use gmp_executor::net::UdpSocket;
-use gmp_executor::{Builder, Runtime};
 
-fn rt(n: usize) -> Runtime {
-    Builder::new().maxprocs(n).build().unwrap()
-}
-
-macro_rules! per_config {
-    ($($name:ident => $body:expr;)*) => {
-        mod one { use super::*; $( #[test] fn $name() { ($body)(1) } )* }
-        mod two { use super::*; $( #[test] fn $name() { ($body)(2) } )* }
-        mod four { use super::*; $( #[test] fn $name() { ($body)(4) } )* }
-    };
-}
+#[macro_use]
+mod common;
+use common::rt;
 
 per_config! {
     send_to_recv_from => |n| {

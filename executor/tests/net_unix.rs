@@ -3,11 +3,9 @@
 
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use gmp_executor::net::{UnixListener, UnixStream};
-use gmp_executor::{Builder, Runtime};
 
-fn rt(n: usize) -> Runtime {
-    Builder::new().maxprocs(n).build().unwrap()
-}
+mod common;
+use common::rt;
 
 fn sock_path(name: &str) -> std::path::PathBuf {
     let p = std::env::temp_dir().join(format!("gmp-test-{}-{name}.sock", std::process::id()));

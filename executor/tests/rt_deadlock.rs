@@ -4,11 +4,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
-use gmp_executor::{Builder, Runtime};
+use gmp_executor::Builder;
 
-fn rt(n: usize) -> Runtime {
-    Builder::new().maxprocs(n).build().unwrap()
-}
+mod common;
+use common::rt;
 
 fn panic_message(f: impl FnOnce()) -> String {
     let err = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a deadlock panic");

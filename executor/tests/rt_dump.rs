@@ -4,12 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use gmp_executor::Handle;
 use gmp_executor::runtime::{Dump, TaskInfo, TaskState};
-use gmp_executor::{Builder, Handle, Runtime};
 
-fn rt(n: usize) -> Runtime {
-    Builder::new().maxprocs(n).build().unwrap()
-}
+mod common;
+use common::rt;
 
 /// Takes dumps until `f` finds what it wants (or fails after 5 s).
 fn wait_for(handle: &Handle, mut f: impl FnMut(&Dump) -> bool) -> Dump {

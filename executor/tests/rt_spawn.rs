@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use gmp_executor::{Builder, Runtime};
+use gmp_executor::Builder;
 
-fn rt(n: usize) -> Runtime {
-    Builder::new().maxprocs(n).build().unwrap()
-}
+#[macro_use]
+mod common;
+use common::rt;
 
 /// Drops increment a counter.
 struct DropCount(Arc<AtomicUsize>);
@@ -31,14 +31,6 @@ impl Future for CountPolls {
         self.polls.fetch_add(1, Ordering::SeqCst);
         Poll::Pending
     }
-}
-
-macro_rules! per_config {
-    ($($name:ident => $body:expr;)*) => {
-        mod one { use super::*; $( #[test] fn $name() { ($body)(1) } )* }
-        mod two { use super::*; $( #[test] fn $name() { ($body)(2) } )* }
-        mod four { use super::*; $( #[test] fn $name() { ($body)(4) } )* }
-    };
 }
 
 per_config! {

@@ -1,0 +1,21 @@
+//! Shared by the integration tests: a runtime with `n` workers, and `per_config!`, which
+//! stamps each test body over 1, 2 and 4 workers.
+
+#![allow(dead_code, unused_macros)] // each test binary uses what it needs
+
+use gmp_executor::{Builder, Runtime};
+
+/// A runtime with `n` workers.
+pub(crate) fn rt(n: usize) -> Runtime {
+    Builder::new().maxprocs(n).build().unwrap()
+}
+
+/// `per_config! { name => |n| body; ... }`: one `#[test]` per body and worker count, in the
+/// modules `one`, `two` and `four` (`n` = 1, 2, 4).
+macro_rules! per_config {
+    ($($name:ident => $body:expr;)*) => {
+        mod one { use super::*; $( #[test] fn $name() { ($body)(1) } )* }
+        mod two { use super::*; $( #[test] fn $name() { ($body)(2) } )* }
+        mod four { use super::*; $( #[test] fn $name() { ($body)(4) } )* }
+    };
+}
