@@ -476,8 +476,8 @@ fn helper(shared: &Arc<Shared>) {
                 shared.time.process(now);
                 continue;
             }
-            // Every worker is stuck, so nobody else polls the reactor.
-            crate::clock::refresh();
+            // Every worker is stuck, so nobody else polls the reactor (a zero `after` needs no
+            // fresh clock).
             if sysmon.poll_io(shared, Duration::ZERO) > 0 {
                 continue;
             }
