@@ -318,25 +318,9 @@ fn context_fanout(c: &mut Criterion) {
         b.iter_custom(|n| {
             let mut total = Duration::ZERO;
             for _ in 0..n {
-                total += tokio.block_on(async {
-                    let (tx, rx) = tokio::sync::watch::channel(false);
-                    let ready = Arc::new(tokio::sync::Barrier::new(FANOUT + 1));
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..FANOUT {
-                        let (mut rx, ready) = (rx.clone(), ready.clone());
-                        set.spawn(async move {
-                            rx.borrow_and_update();
-                            let changed = rx.changed();
-                            ready.wait().await;
-                            let _ = changed.await;
-                        });
-                    }
-                    ready.wait().await;
-                    let start = Instant::now();
-                    tx.send(true).unwrap();
-                    while set.join_next().await.is_some() {}
-                    start.elapsed()
-                });
+                total += tokio
+                    .block_on(gmp_bench::workloads::sync::tokio_watch_fanout(FANOUT))
+                    .0;
             }
             total
         })

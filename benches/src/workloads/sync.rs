@@ -235,26 +235,7 @@ impl Body for ContextCancel {
                 wg.wait().await;
                 (start.elapsed(), t0.elapsed())
             }),
-            Peer::Tokio => rt.run(async move {
-                let t0 = Instant::now();
-                let (tx, rx) = tokio::sync::watch::channel(false);
-                let ready = Arc::new(tokio::sync::Barrier::new(waiters + 1));
-                let mut set = tokio::task::JoinSet::new();
-                for _ in 0..waiters {
-                    let (mut rx, ready) = (rx.clone(), ready.clone());
-                    set.spawn(async move {
-                        rx.borrow_and_update();
-                        let changed = rx.changed();
-                        ready.wait().await;
-                        let _ = changed.await;
-                    });
-                }
-                ready.wait().await;
-                let start = Instant::now();
-                tx.send(true).expect("receivers alive");
-                while set.join_next().await.is_some() {}
-                (start.elapsed(), t0.elapsed())
-            }),
+            Peer::Tokio => rt.run(tokio_watch_fanout(waiters)),
             p => unsupported(p),
         };
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -318,4 +299,28 @@ impl Body for Errgroup {
         };
         per_unit(elapsed, n)
     }
+}
+
+/// tokio's idiom for `context_cancel`: `waiters` tasks wait on a `watch` channel, all parked
+/// before it fires. Returns (send until every waiter finished, the whole run with its spawns).
+/// Runs inside a tokio runtime (the harness's and the criterion bench's).
+pub async fn tokio_watch_fanout(waiters: usize) -> (Duration, Duration) {
+    let t0 = Instant::now();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let ready = Arc::new(tokio::sync::Barrier::new(waiters + 1));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..waiters {
+        let (mut rx, ready) = (rx.clone(), ready.clone());
+        set.spawn(async move {
+            rx.borrow_and_update();
+            let changed = rx.changed();
+            ready.wait().await;
+            let _ = changed.await;
+        });
+    }
+    ready.wait().await;
+    let start = Instant::now();
+    tx.send(true).expect("receivers alive");
+    while set.join_next().await.is_some() {}
+    (start.elapsed(), t0.elapsed())
 }
