@@ -39,6 +39,7 @@ const CRITICAL_1E6: [f64; 8] = [23.93, 27.63, 30.66, 33.38, 35.89, 38.26, 40.52,
 fn assert_uniform(counts: &[usize]) {
     let chi2 = chi_square(counts);
     let critical = CRITICAL_1E6[counts.len() - 2];
+    eprintln!("counts {counts:?}: chi-square {chi2:.1} (critical {critical})");
     assert!(
         chi2 < critical,
         "select! is not uniform over its ready arms: counts {counts:?}, chi-square {chi2:.1} \
