@@ -12,6 +12,19 @@
 //! Outside a gmp task poll (under another executor, in `block_on` of `futures`) the budget is
 //! unconstrained and these calls cost a thread-local read.
 //!
+//! A combinator that completes with whichever of several futures is ready (`select!`,
+//! [`time::timeout`](crate::time::timeout)) spends one unit for its whole poll and polls its
+//! operands inside [`charged`], where leaves do not yield for the task's budget: otherwise, in
+//! the poll that spends the last unit, a leaf operand would report `Pending` while a non-leaf
+//! operand (a channel arm of a select, a plain future) completes, and the choice would lean
+//! away from leaves, where Go's select is uniform among ready cases.
+//!
+//! The state is one thread-local, the units left (`None`: unconstrained). A charged scope
+//! swaps in a fresh allowance for the operand and, on the way out, takes what the operand spent
+//! off the units it replaced, down to zero. Rejected: running the operands unconstrained (an
+//! operand that loops over always-ready leaves would never yield), and a separate "charged"
+//! state that every `poll_proceed` would have to test (the common path pays for it).
+//!
 //! # Examples
 //!
 //! A leaf future that cooperates:
@@ -70,7 +83,8 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> (R, bool) {
 /// Returns `Poll::Ready(())` if the caller may go on with its operation. Once the budget is spent
 /// it wakes the task (so it is scheduled again, behind the tasks already queued) and returns
 /// `Poll::Pending`: the leaf future must then return `Pending` too, without having done
-/// anything. Every gmp leaf future calls this first in `poll`.
+/// anything. Every gmp leaf future calls this first in `poll`. Inside [`charged`] it spends
+/// the operand's allowance instead (see there).
 ///
 /// # Examples
 ///
@@ -108,6 +122,74 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 #[inline]
 pub fn has_budget_remaining() -> bool {
     CURRENT.with(|c| c.get() != Some(0))
+}
+
+/// Runs `f`, the poll of one operand of a combinator that has already spent this poll's unit
+/// of budget with [`poll_proceed`], so that no leaf inside it reports `Pending` for want of
+/// the task's budget.
+///
+/// A combinator that polls several futures and completes with whichever is ready (`select!`,
+/// [`time::timeout`](crate::time::timeout)) must judge them by their readiness alone: if a
+/// timer operand yielded for budget in the very poll that spent the task's last unit while
+/// another operand completed, the choice would lean away from timers. So such a combinator
+/// spends one unit for the whole poll (yielding as a whole when none is left), then polls each
+/// operand inside `charged`. The operand's leaves spend a fresh allowance of [`BUDGET`] units;
+/// what they spent is then taken off the task's units, down to zero, so the task yields at its
+/// next leaf after the combinator if the operand used the budget up.
+///
+/// An operand is no licence to run forever: one that spends its whole allowance in one poll
+/// (a loop over always-ready leaves) yields as usual. Outside a gmp task poll, or inside
+/// [`unconstrained`], `f` simply runs.
+///
+/// # Examples
+///
+/// A race of two futures that is fair to both, whatever they are:
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::task::Poll;
+/// use gmp_executor::coop;
+///
+/// async fn race<T>(a: impl Future<Output = T>, b: impl Future<Output = T>) -> T {
+///     let (mut a, mut b) = (pin!(a), pin!(b));
+///     std::future::poll_fn(|cx| {
+///         std::task::ready!(coop::poll_proceed(cx)); // one unit for the whole race
+///         if let Poll::Ready(v) = coop::charged(|| a.as_mut().poll(cx)) {
+///             return Poll::Ready(v);
+///         }
+///         coop::charged(|| b.as_mut().poll(cx))
+///     })
+///     .await
+/// }
+///
+/// # gmp_executor::Runtime::new().unwrap().block_on(async {
+/// let zero = gmp_executor::time::sleep(std::time::Duration::ZERO);
+/// race(zero, std::future::pending()).await;
+/// # });
+/// ```
+#[inline]
+pub fn charged<R>(f: impl FnOnce() -> R) -> R {
+    /// Leaves the scope, also on unwind: the units replaced, less what the operand spent.
+    struct Leave<'a> {
+        cell: &'a Cell<Option<u8>>,
+        units: u8,
+    }
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            // `Some`: an `Unconstrained` inside the scope restored it on its way out.
+            let spent = BUDGET - self.cell.get().unwrap_or(BUDGET);
+            self.cell.set(Some(self.units.saturating_sub(spent)));
+        }
+    }
+    CURRENT.with(|cell| {
+        let Some(units) = cell.get() else {
+            return f();
+        };
+        cell.set(Some(BUDGET));
+        let _leave = Leave { cell, units };
+        f()
+    })
 }
 
 /// Spends one unit of budget, yielding to the scheduler if it is spent.
@@ -185,6 +267,93 @@ mod tests {
         // Outside a task poll: unconstrained again.
         assert!(has_budget_remaining());
         assert_eq!(poll_proceed(&mut cx), Poll::Ready(()));
+    }
+
+    #[test]
+    fn charged_operands_never_yield_for_the_task_budget() {
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let ((), exhausted) = with_budget(|| {
+            for _ in 0..BUDGET - 1 {
+                assert_eq!(poll_proceed(&mut cx), Poll::Ready(()));
+            }
+            // The combinator spends the last unit, then its operands go on.
+            assert_eq!(poll_proceed(&mut cx), Poll::Ready(()));
+            for _ in 0..3 {
+                charged(|| {
+                    assert!(has_budget_remaining());
+                    assert_eq!(poll_proceed(&mut cx), Poll::Ready(()));
+                });
+            }
+            // Past the combinator the task yields at its next leaf.
+            assert_eq!(poll_proceed(&mut cx), Poll::Pending);
+        });
+        assert!(exhausted);
+    }
+
+    #[test]
+    fn charged_operands_spend_the_task_budget() {
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let ((), exhausted) = with_budget(|| {
+            charged(|| {
+                for _ in 0..10 {
+                    assert_eq!(poll_proceed(&mut cx), Poll::Ready(()));
+                }
+                // A nested combinator: its own unit, and a fresh allowance for its operands
+                // whose spending counts against the outer operand and the task.
+                assert_eq!(poll_proceed(&mut cx), Poll::Ready(()));
+                charged(|| assert_eq!(poll_proceed(&mut cx), Poll::Ready(())));
+            });
+            for _ in 0..BUDGET - 12 {
+                assert_eq!(poll_proceed(&mut cx), Poll::Ready(()));
+            }
+            assert_eq!(poll_proceed(&mut cx), Poll::Pending);
+        });
+        assert!(exhausted);
+    }
+
+    #[test]
+    fn a_charged_operand_yields_after_its_allowance() {
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        with_budget(|| {
+            charged(|| {
+                for _ in 0..BUDGET {
+                    assert_eq!(poll_proceed(&mut cx), Poll::Ready(()));
+                }
+                assert!(!has_budget_remaining());
+                assert_eq!(poll_proceed(&mut cx), Poll::Pending);
+            });
+            // The next operand has its own allowance; the task's units are gone.
+            charged(|| assert_eq!(poll_proceed(&mut cx), Poll::Ready(())));
+            assert_eq!(poll_proceed(&mut cx), Poll::Pending);
+        });
+        // Outside a task, and inside `unconstrained`: `charged` is transparent.
+        charged(|| assert_eq!(CURRENT.with(Cell::get), None));
+        with_budget(|| {
+            let mut fut = std::pin::pin!(unconstrained(std::future::poll_fn(|_| {
+                charged(|| assert_eq!(CURRENT.with(Cell::get), None));
+                Poll::Ready(())
+            })));
+            assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(()));
+            assert_eq!(CURRENT.with(Cell::get), Some(BUDGET));
+        });
+    }
+
+    #[test]
+    fn charged_scope_is_restored_on_unwind() {
+        with_budget(|| {
+            let r = std::panic::catch_unwind(|| {
+                charged(|| {
+                    let w = futures::task::noop_waker();
+                    let _ = poll_proceed(&mut Context::from_waker(&w));
+                    panic!("operand panicked");
+                })
+            });
+            assert!(r.is_err());
+            assert_eq!(CURRENT.with(Cell::get), Some(BUDGET - 1));
+        });
     }
 
     #[test]

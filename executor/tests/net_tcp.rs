@@ -340,3 +340,52 @@ fn socket_used_after_its_runtime_shut_down_fails() {
     let err = futures::executor::block_on(async { c.read(&mut [0; 4]).await }).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::Other);
 }
+
+/// The listen queue `bind` asks for: Go's, the system's maximum.
+fn somaxconn() -> usize {
+    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(4096)
+}
+
+/// 1,000 clients connect at once to a listener that does not accept yet: its listen queue (the
+/// system's maximum) holds them all, and all are then accepted. With a queue of 128 the kernel
+/// drops the SYNs of the 130th client on, which then wait for the SYN retry, 1 s later. Nothing
+/// else makes a loopback connect take 900 ms, so each connect gets 900 ms.
+#[test]
+fn thousand_clients_connect_at_once_without_syn_retry() {
+    let clients = 1000.min(somaxconn());
+    rt(2).block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connects: Vec<_> = (0..clients)
+            .map(|_| {
+                gmp_executor::spawn(async move {
+                    let connect = TcpStream::connect(addr);
+                    gmp_executor::time::timeout(Duration::from_millis(900), connect).await
+                })
+            })
+            .collect();
+        let mut streams = Vec::new();
+        let mut retried = 0;
+        for c in connects {
+            match c.await.unwrap() {
+                Ok(stream) => streams.push(stream.unwrap()),
+                Err(_elapsed) => retried += 1,
+            }
+        }
+        assert_eq!(
+            retried, 0,
+            "{retried} of {clients} connects took 900 ms or more: a full listen queue dropped \
+             their SYNs"
+        );
+        let mut peers: std::collections::HashSet<_> =
+            streams.iter().map(|s| s.local_addr().unwrap()).collect();
+        for _ in 0..clients {
+            let (_conn, peer) = listener.accept().await.unwrap();
+            assert!(peers.remove(&peer), "accepted an unknown peer {peer}");
+        }
+        assert!(peers.is_empty());
+    });
+}

@@ -89,3 +89,38 @@ per_config! {
         });
     };
 }
+
+/// 1,000 clients connect at once to a listener that does not accept yet: its listen queue (the
+/// system's maximum, as for TCP) holds them all. With a queue of 128 the 130th connect fails
+/// with `WouldBlock` (a Unix socket's connect does not wait for room).
+#[test]
+fn thousand_clients_connect_at_once() {
+    let clients = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(4096usize)
+        .min(1000);
+    let path = sock_path("thousand");
+    rt(2).block_on(async {
+        let listener = UnixListener::bind(&path).unwrap();
+        let connects: Vec<_> = (0..clients)
+            .map(|_| {
+                let path = path.clone();
+                gmp_executor::spawn(async move { UnixStream::connect(&path).await })
+            })
+            .collect();
+        let mut streams = Vec::new();
+        for c in connects {
+            streams.push(
+                c.await
+                    .unwrap()
+                    .expect("the listen queue has room for every client"),
+            );
+        }
+        for _ in 0..clients {
+            listener.accept().await.unwrap();
+        }
+        assert_eq!(streams.len(), clients);
+    });
+    std::fs::remove_file(&path).unwrap();
+}

@@ -7,18 +7,23 @@
 //! an optional cancel handle for the context from [`Group::with_context`], and an optional
 //! [`Semaphore`] of `limit` permits. [`Group::go`] takes a permit (waiting, as Go's `g.Go`
 //! blocks), counts the member in, and spawns a wrapper that runs the member under
-//! `catch_unwind`, records an error or panic (cancelling the context on the first one), then
-//! releases the permit and counts the member out — in `Drop`, so a member dropped by a
-//! runtime shutdown is counted out too. [`Group::wait`] waits for the count to reach zero,
-//! cancels the context (as Go's `Wait` does), and returns the first error.
+//! `catch_unwind`, records an error or panic (cancelling the context on the first one, with
+//! that error as the cause, as x/sync's `WithContext` does), then releases the permit and
+//! counts the member out — in `Drop`, so a member dropped by a runtime shutdown is counted
+//! out too. [`Group::wait`] waits for the count to reach zero, cancels the context (as Go's
+//! `Wait` does: a no-op after a failure, so [`Canceled`](context::Error::Canceled) is the
+//! cause only when no member failed), and returns the first error.
+//!
+//! The first member to fail cancels the context after it has recorded its failure and before
+//! it is counted out, so by the time `wait` returns the cause is set.
 //!
 //! **Panics.** Go lets a panicking member crash the process. A Rust executor catches task
 //! panics instead, which would make them silently vanish from the group; so the wrapper
 //! catches the first panic and [`Group::wait`] resumes it (`std::panic::resume_unwind`) in the
 //! waiting task. A panic takes precedence over errors.
 //!
-//! Lock order: the error and panic slots are leaves; the context is cancelled after the slot's
-//! lock is released.
+//! Lock order: the error and panic slots are leaves (the cause is cloned from the first error
+//! under its slot's lock); the context is cancelled after the slot's lock is released.
 //!
 //! Rejected: keeping `JoinHandle`s to learn about panics (needs a `Vec` of handles that grows
 //! with every member, the very thing a `WaitGroup` avoids).
@@ -32,7 +37,7 @@ use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
 
-use crate::context::{self, CancelFunc, Context};
+use crate::context::{self, CancelCauseFunc, Cause, Context};
 use std::sync::Arc;
 
 use crate::loom::Mutex;
@@ -43,19 +48,70 @@ struct Inner<E> {
     wg: WaitGroup,
     err: Mutex<Option<E>>,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
-    cancel: Option<CancelFunc>,
+    cancel: Option<Canceller<E>>,
     limit: Mutex<Option<(usize, Arc<Semaphore>)>>,
 }
 
+/// The group's context's cancel function, and how to make a cause of an error.
+struct Canceller<E> {
+    cancel: CancelCauseFunc,
+    cause_of: fn(&E) -> Cause,
+}
+
+/// The cause recorded for the first error: a clone of it, shared.
+fn cause_of<E>(err: &E) -> Cause
+where
+    E: Clone + Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Arc::from(err.clone().into())
+}
+
 impl<E> Inner<E> {
-    fn fail(&self, f: impl FnOnce(&Self) -> bool) {
-        if f(self)
-            && let Some(c) = &self.cancel
-        {
-            c.cancel();
+    /// Keeps the first error, and cancels the context with it as the cause.
+    fn fail_with_error(&self, e: E) {
+        let cause = {
+            let mut slot = self.err.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_some() {
+                return;
+            }
+            let cause = self.cancel.as_ref().map(|c| (c.cause_of)(&e));
+            *slot = Some(e);
+            cause
+        };
+        if let Some(c) = &self.cancel {
+            c.cancel.cancel_arc(cause);
+        }
+    }
+
+    /// Keeps the first panic, and cancels the context with a [`MemberPanicked`] cause.
+    fn fail_with_panic(&self, payload: Box<dyn Any + Send>) {
+        let cause: Cause = {
+            let mut slot = self.panic.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_some() {
+                return;
+            }
+            let message = gmp_executor::task::panic_message(&*payload).to_string();
+            *slot = Some(payload);
+            Arc::new(MemberPanicked(message))
+        };
+        if let Some(c) = &self.cancel {
+            c.cancel.cancel_arc(Some(cause));
         }
     }
 }
+
+/// The cause of a group's context cancelled because a member panicked: its `Display` is
+/// `errgroup: a member panicked: ` and the panic message.
+#[derive(Debug)]
+struct MemberPanicked(String);
+
+impl fmt::Display for MemberPanicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "errgroup: a member panicked: {}", self.0)
+    }
+}
+
+impl std::error::Error for MemberPanicked {}
 
 /// A group of tasks with the first error, shared cancellation and an optional limit: Go's
 /// `errgroup.Group`. Cheap to clone (members may spawn more members).
@@ -117,7 +173,7 @@ impl<E: Send + 'static> Default for Group<E> {
 }
 
 impl<E: Send + 'static> Group<E> {
-    fn build(cancel: Option<CancelFunc>) -> Self {
+    fn build(cancel: Option<Canceller<E>>) -> Self {
         Group {
             inner: Arc::new(Inner {
                 wg: WaitGroup::new(),
@@ -145,8 +201,18 @@ impl<E: Send + 'static> Group<E> {
         Self::build(None)
     }
 
-    /// A group and a context derived from `ctx` that is cancelled by the first member to fail
-    /// and when [`wait`](Self::wait) returns: Go's `errgroup.WithContext`.
+    /// A group and a context derived from `ctx` that is cancelled by the first member to fail,
+    /// with that error as its [cause](Context::cause), and when [`wait`](Self::wait) returns:
+    /// Go's `errgroup.WithContext`.
+    ///
+    /// The cause is a clone of the first error converted into a
+    /// `Box<dyn Error + Send + Sync>`, hence the bound: any `Clone` error type, `String` or
+    /// `&'static str`. For an error type `E` the cause downcasts to it, Go's
+    /// `context.Cause(ctx) == err`. A non-`Clone` error (`std::io::Error`) can travel in an
+    /// `Arc`, or as a [`context::Cause`]. If a member panics the cause's `Display` is
+    /// `errgroup: a member panicked: ` and the panic message. The cause is
+    /// [`Canceled`](context::Error::Canceled) only when `wait` returns `Ok` (or when `ctx` was
+    /// cancelled first, whose cause is kept).
     ///
     /// # Examples
     ///
@@ -155,17 +221,26 @@ impl<E: Send + 'static> Group<E> {
     /// let pool = futures::executor::ThreadPool::new().unwrap();
     /// futures::executor::block_on(async {
     ///     let (g, ctx) = Group::with_context(&Context::background());
-    ///     g.go_with(&pool, async { Err("boom") }).await.unwrap();
+    ///     g.go_with(&pool, async { Err(std::fmt::Error) }).await.unwrap();
     ///     let waiter = ctx.clone();
     ///     // released by the first error:
     ///     g.go_with(&pool, async move { waiter.done().await; Ok(()) }).await.unwrap();
-    ///     assert_eq!(g.wait().await, Err("boom"));
+    ///     assert_eq!(g.wait().await, Err(std::fmt::Error));
     ///     assert!(ctx.is_done());
+    ///     // context.Cause(ctx) == err
+    ///     assert!(ctx.cause().unwrap().downcast_ref::<std::fmt::Error>().is_some());
     /// });
     /// ```
-    pub fn with_context(ctx: &Context) -> (Self, Context) {
-        let (ctx, cancel) = context::with_cancel(ctx);
-        (Self::build(Some(cancel)), ctx)
+    pub fn with_context(ctx: &Context) -> (Self, Context)
+    where
+        E: Clone + Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let (ctx, cancel) = context::with_cancel_cause(ctx);
+        let canceller = Canceller {
+            cancel,
+            cause_of: cause_of::<E>,
+        };
+        (Self::build(Some(canceller)), ctx)
     }
 
     /// Limits the number of active members to `limit` (`None`: no limit): Go's `SetLimit`.
@@ -361,30 +436,19 @@ impl<E: Send + 'static> Group<E> {
         async move {
             let _guard = guard;
             let _permit = permit; // dropped before `_guard`: slot first, then done
+            // Recorded (and the context cancelled) before `_guard` counts the member out.
             match AssertUnwindSafe(future).catch_unwind().await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => inner.fail(|i| {
-                    let mut slot = i.err.lock().unwrap_or_else(|e| e.into_inner());
-                    let first = slot.is_none();
-                    if first {
-                        *slot = Some(e);
-                    }
-                    first
-                }),
-                Err(payload) => inner.fail(|i| {
-                    let mut slot = i.panic.lock().unwrap_or_else(|e| e.into_inner());
-                    let first = slot.is_none();
-                    if first {
-                        *slot = Some(payload);
-                    }
-                    first
-                }),
+                Ok(Err(e)) => inner.fail_with_error(e),
+                Err(payload) => inner.fail_with_panic(payload),
             }
         }
     }
 
     /// Waits for every member, cancels the group's context, and returns the first error:
-    /// Go's `g.Wait()`. The error is handed out once (a second `wait` returns `Ok`).
+    /// Go's `g.Wait()`. The error is handed out once (a second `wait` returns `Ok`). The
+    /// context's cause is then the first error, or [`Canceled`](context::Error::Canceled) if
+    /// there was none (see [`with_context`](Self::with_context)).
     ///
     /// # Panics
     ///
@@ -404,7 +468,8 @@ impl<E: Send + 'static> Group<E> {
     pub async fn wait(&self) -> Result<(), E> {
         self.inner.wg.wait().await;
         if let Some(c) = &self.inner.cancel {
-            c.cancel();
+            // A no-op if a member failed: its error is the cause.
+            c.cancel.cancel_arc(None);
         }
         let panic = self
             .inner

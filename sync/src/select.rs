@@ -20,7 +20,13 @@
 //! - Any other future can be an arm (a timer, a `JoinHandle`). Such an arm commits the token
 //!   when it completes; if a channel arm committed first, its output is dropped (for a timer
 //!   that is nothing; wrap other futures so that dropping their output is harmless).
-//! - The select spends one unit of coop budget per poll, for all its arms together.
+//! - The select spends one unit of coop budget per poll, for all its arms together, and yields
+//!   as a whole when the task has none left. Its channel arms spend no budget, and every other
+//!   arm is polled in a charged scope (`gmp_executor::coop::charged`) where no leaf future (a
+//!   timer, a `JoinHandle`, a lock) reports `Pending` for want of budget, so the choice among
+//!   ready arms is uniform whatever their kind: were the arms charged one by one, the poll
+//!   that spends the task's last unit would see its leaf arms yield and its channel arms and
+//!   plain futures win.
 //! - An arm expression may be `&mut fut` for a send or receive future created outside: after
 //!   the select it is detached again, so [`SendFuture::into_value`] gives back the value of an
 //!   unchosen send.
@@ -370,7 +376,8 @@ pub mod __private {
             self.sel.selected()
         }
 
-        /// One unit of coop budget for the whole select.
+        /// One unit of coop budget for the whole select; with none left the select yields
+        /// as a whole, before polling any arm.
         pub fn poll_budget(&self, cx: &mut Context<'_>) -> Poll<()> {
             gmp_executor::coop::poll_proceed(cx)
         }
@@ -531,7 +538,9 @@ pub mod __private {
         }
     }
 
-    /// Any other future in a select: commits the token when it completes.
+    /// Any other future in a select: commits the token when it completes. It is polled in a
+    /// charged scope: the select spent the budget for this poll, so no leaf inside it may
+    /// report `Pending` for want of budget (a channel arm spends none in a select).
     #[pin_project::pin_project]
     #[derive(Debug)]
     #[must_use = "futures do nothing unless polled"]
@@ -545,7 +554,8 @@ pub mod __private {
         type Output = F::Output;
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
             let this = self.project();
-            match this.fut.poll(cx) {
+            let fut = this.fut;
+            match gmp_executor::coop::charged(|| fut.poll(cx)) {
                 // A channel arm committed first: this output is dropped (see the module docs).
                 Poll::Ready(v) if this.sel.sel.try_select(this.sel.arm) => Poll::Ready(v),
                 _ => Poll::Pending,

@@ -69,6 +69,11 @@
 //! Dropping a socket deregisters it, then closes it. When its runtime shuts down, tasks waiting
 //! on it are woken and its operations fail with an error.
 //!
+//! Listeners that gmp creates listen with the system's maximum queue of pending connections,
+//! as Go's do: `/proc/sys/net/core/somaxconn`, read once, or 4096 where it cannot be read (the
+//! kernel lowers it to its own limit). A shorter queue makes the kernel drop the connections
+//! that overflow it in a burst, and their clients wait a second for the SYN retry.
+//!
 //! Only Unix platforms are supported (the reactor is mio's epoll/kqueue backend).
 
 mod addr;
@@ -84,3 +89,33 @@ pub use stream::SplitStream;
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::sync::OnceLock;
+
+/// The listen queue for the listeners gmp creates: Go's `maxListenerBacklog`.
+fn listen_backlog() -> libc::c_int {
+    static BACKLOG: OnceLock<libc::c_int> = OnceLock::new();
+    *BACKLOG.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .filter(|&n| n > 0)
+            .map_or(4096, |n| {
+                libc::c_int::try_from(n).unwrap_or(libc::c_int::MAX)
+            })
+    })
+}
+
+/// Sets the queue of a listening socket to [`listen_backlog`]. mio's `bind` listens with 128
+/// (TCP); calling `listen` again on a listening socket only changes its queue (Linux, the
+/// BSDs and macOS), which saves building the socket by hand.
+fn set_listen_backlog(listener: &impl AsRawFd) -> io::Result<()> {
+    // SAFETY: `listen` reads no memory; the descriptor is open, owned by `listener`, which is
+    // borrowed for the call.
+    if unsafe { libc::listen(listener.as_raw_fd(), listen_backlog()) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

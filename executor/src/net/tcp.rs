@@ -36,7 +36,8 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds to `addr` and listens (backlog 1024, `SO_REUSEADDR` set, as Go does). With several
+    /// Binds to `addr` and listens (`SO_REUSEADDR` set, and the system's maximum queue of
+    /// pending connections, `/proc/sys/net/core/somaxconn`, as Go does). With several
     /// addresses, the first that binds is used.
     ///
     /// # Errors
@@ -56,7 +57,9 @@ impl TcpListener {
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         addr::each_addr(addr, |a| async move {
-            TcpListener::from_mio(mio::net::TcpListener::bind(a)?)
+            let listener = mio::net::TcpListener::bind(a)?;
+            super::set_listen_backlog(&listener)?;
+            TcpListener::from_mio(listener)
         })
         .await
     }

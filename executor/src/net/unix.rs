@@ -42,7 +42,8 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Creates a socket bound to `path` and listens on it.
+    /// Creates a socket bound to `path` and listens on it, with the system's maximum queue of
+    /// pending connections (as [`TcpListener::bind`](super::TcpListener::bind)).
     ///
     /// # Errors
     ///
@@ -60,7 +61,9 @@ impl UnixListener {
     /// # });
     /// ```
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        UnixListener::from_mio(mio::net::UnixListener::bind(path)?)
+        let listener = mio::net::UnixListener::bind(path)?;
+        super::set_listen_backlog(&listener)?;
+        UnixListener::from_mio(listener)
     }
 
     fn from_mio(l: mio::net::UnixListener) -> io::Result<UnixListener> {

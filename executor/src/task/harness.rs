@@ -339,8 +339,16 @@ where
     harness.cancel_and_complete();
 }
 
-/// Describes a panic payload for logs.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+/// The message of a panic payload: the `&str` or `String` that `panic!` put in it, or
+/// `"Box<dyn Any>"` for any other payload (as the standard panic hook prints it).
+///
+/// # Examples
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("boom {}", 7)).unwrap_err();
+/// assert_eq!(gmp_executor::task::panic_message(&*payload), "boom 7");
+/// ```
+pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
         s
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -31,6 +31,7 @@ pub(crate) mod registry;
 pub(crate) mod state;
 mod waker;
 
+pub use harness::panic_message;
 pub use join::{JoinError, JoinHandle};
 
 use std::fmt;

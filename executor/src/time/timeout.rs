@@ -125,13 +125,16 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // One unit for the whole poll. The inner future runs charged: a ready leaf must not
+        // yield for budget in the poll that spends the last unit and lose to the deadline.
         std::task::ready!(crate::coop::poll_proceed(cx));
         let this = self.project();
-        if let Poll::Ready(v) = this.future.poll(cx) {
+        let mut future = this.future;
+        if let Poll::Ready(v) = crate::coop::charged(|| future.as_mut().poll(cx)) {
             return Poll::Ready(Ok(v));
         }
-        // Without spending budget: the inner future may have spent it all, and the deadline
-        // must still be noticed.
+        // Without spending budget: the inner future may have spent all of the task's, and the
+        // deadline must still be noticed.
         this.sleep.poll_elapsed(cx).map(|()| Err(Elapsed(())))
     }
 }
