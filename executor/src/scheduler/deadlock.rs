@@ -140,7 +140,11 @@ impl Shared {
             .unwrap()
             .iter()
             .all(|(_, p)| std::ptr::eq(&**p, me) || p.is_parked());
-        if !others_parked || self.time.live_timers() != 0 {
+        if !others_parked
+            || self.time.live_timers() != 0
+            || crate::time::fallback::live_timers() != 0
+            || crate::time::callback_threads_running() != 0
+        {
             return None;
         }
         let polls: u64 = self.remotes.iter().map(|r| r.stats.watch.polls()).sum();

@@ -61,6 +61,7 @@
 //!                                       after_funcs are dropped unrun.
 //! ```
 
+mod callback;
 pub(crate) mod driver;
 pub(crate) mod fallback;
 mod sleep;
@@ -69,6 +70,9 @@ mod timeout;
 mod timer;
 mod wheel;
 
+pub(crate) use callback::callback_threads_running;
+#[doc(hidden)]
+pub use callback::{CallbackTimer, spawn_callback_thread};
 #[allow(unused_imports, unreachable_pub)]
 pub(crate) use driver::{EnterGuard, TimeDriver, Unpark, enter};
 pub use sleep::{Sleep, sleep, sleep_until};
@@ -81,14 +85,34 @@ pub use std::time::Instant;
 
 /// About 30 years from now: what a deadline too far to represent becomes.
 pub(crate) fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    far_future_from(Instant::now())
 }
 
-/// `now + duration`, saturating to [`far_future`].
-pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(far_future)
+fn far_future_from(now: Instant) -> Instant {
+    // 30 years fits every platform's `Instant` (Linux's is a `timespec` since boot).
+    now.checked_add(Duration::from_secs(86_400 * 365 * 30))
+        .unwrap_or(now)
+}
+
+/// `Instant::now() + duration`, saturating: a duration too large to add (`Duration::MAX`)
+/// gives an instant about 30 years out instead of panicking with "overflow when adding
+/// duration to instant". Every gmp API that takes a `Duration` turns it into a deadline this
+/// way, so `Duration::MAX` means "never" everywhere.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use gmp_executor::time::{Instant, deadline_after};
+///
+/// let far = deadline_after(Duration::MAX);
+/// assert!(far > Instant::now() + Duration::from_secs(86_400 * 365 * 29));
+/// assert!(deadline_after(Duration::ZERO) <= Instant::now());
+/// ```
+pub fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or_else(|| far_future_from(now))
 }
 
 #[cfg(all(test, not(loom)))]

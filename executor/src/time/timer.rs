@@ -333,14 +333,15 @@ impl<F: FnOnce() + Send + 'static> Wake for AfterFunc<F> {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let Some(f) = self.take() else { return };
-        // Called by the driver with the wheel unlocked, so freeing the entry here is safe.
-        let shutdown = self.wheel.is_shutdown();
-        self.wheel.deregister(self.key);
-        if shutdown {
+        // Called by the driver with the wheel unlocked, so freeing the entry here is safe. The
+        // task or thread is started before the entry is freed, so the deadlock check never
+        // sees a moment with neither.
+        if self.wheel.is_shutdown() {
             drop(f);
         } else {
             run_detached(self.runtime.clone(), f);
         }
+        self.wheel.deregister(self.key);
     }
 }
 
@@ -350,10 +351,7 @@ fn run_detached<F: FnOnce() + Send + 'static>(runtime: Option<Handle>, f: F) {
         drop(handle.spawn(async move { f() }));
         return;
     }
-    if let Err(err) = std::thread::Builder::new()
-        .name("gmp-after-func".into())
-        .spawn(f)
-    {
+    if let Err(err) = super::spawn_callback_thread("gmp-after-func", f) {
         tracing::error!(%err, "gmp: could not start a thread for an after_func callback; dropped it");
     }
 }
