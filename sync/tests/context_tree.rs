@@ -215,3 +215,69 @@ fn context_types_are_send_and_sync() {
     assert_send_sync::<context::AfterFunc>();
     let _ = |sp: common::Sp<'_>| sp.spawn(async {});
 }
+
+#[test]
+fn deadline_made_in_a_runtime_outlives_the_runtime() {
+    // The deadline's timer is on a worker's wheel; the runtime's shutdown wakes every timer,
+    // which must not cancel the context early: the timer moves to the fallback driver.
+    let rt = gmp_executor::Runtime::new().unwrap();
+    let start = Instant::now();
+    let (ctx, cancel) = rt.block_on(async {
+        gmp_executor::spawn(async {
+            context::with_timeout(&Context::background(), Duration::from_millis(300))
+        })
+        .await
+        .unwrap()
+    });
+    drop(rt);
+    assert_eq!(ctx.err(), None, "cancelled by the runtime's shutdown");
+    futures::executor::block_on(ctx.done());
+    assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    drop(cancel);
+}
+
+#[test]
+fn deadline_made_during_shutdown_goes_to_the_fallback_driver() {
+    // Made by a task's destructor while its runtime shuts down: the wheel refuses new timers.
+    let (tx, rx) = std::sync::mpsc::channel();
+    struct OnDrop(std::sync::mpsc::Sender<(Context, context::CancelFunc)>);
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.send(context::with_timeout(
+                &Context::background(),
+                Duration::from_millis(500),
+            ));
+        }
+    }
+    let rt = gmp_executor::Runtime::new().unwrap();
+    let guard = OnDrop(tx);
+    rt.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    })
+    .detach();
+    drop(rt);
+    let (ctx, _cancel) = rx.recv().unwrap();
+    assert_eq!(ctx.err(), None, "cancelled by the runtime's shutdown");
+    futures::executor::block_on(ctx.done());
+    assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+}
+
+#[test]
+fn huge_and_zero_timeouts() {
+    // Duration::MAX saturates (about 30 years) instead of overflowing.
+    let (ctx, cancel) = context::with_timeout(&Context::background(), Duration::MAX);
+    assert!(ctx.deadline().unwrap() > Instant::now() + Duration::from_secs(86_400 * 365));
+    assert_eq!(ctx.err(), None);
+    cancel.cancel();
+    assert_eq!(ctx.err(), Some(Error::Canceled));
+    let (ctx, _c) = context::with_timeout_cause(
+        &Context::background(),
+        Duration::MAX,
+        std::io::Error::other("never"),
+    );
+    assert_eq!(ctx.err(), None);
+    let (ctx, _c) = context::with_timeout(&Context::background(), Duration::ZERO);
+    assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+}

@@ -131,7 +131,7 @@ impl TimeDriver {
 
     /// Timer entries currently allocated across all wheels (locks each wheel).
     pub(crate) fn live_timers(&self) -> usize {
-        self.wheels.iter().map(|w| w.lock().len()).sum()
+        self.wheels.iter().map(|w| w.live_timers()).sum()
     }
 }
 
@@ -263,6 +263,11 @@ impl WheelShared {
                 }
             }
         }
+    }
+
+    /// Entries allocated on this wheel (armed, or fired and not yet freed by their owner).
+    pub(crate) fn live_timers(&self) -> usize {
+        self.lock().len()
     }
 
     /// Whether the driver owning this wheel was shut down.

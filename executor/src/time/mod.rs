@@ -83,6 +83,27 @@ pub use timer::{AfterFuncHandle, Timer, after, after_func};
 pub use std::time::Duration;
 pub use std::time::Instant;
 
+/// Timer entries on the wheel timers made on this thread go to: the bound worker's (or
+/// `block_on`'s) inside a runtime, the fallback driver's outside one. For tests that check
+/// cancelled timers are freed at once. Not a stable API.
+///
+/// # Examples
+///
+/// ```
+/// let before = gmp_executor::time::live_timers();
+/// let t = gmp_executor::time::CallbackTimer::arm(
+///     gmp_executor::time::deadline_after(std::time::Duration::from_secs(60)),
+///     std::task::Waker::noop().clone(),
+/// );
+/// assert_eq!(gmp_executor::time::live_timers(), before + 1);
+/// drop(t);
+/// assert_eq!(gmp_executor::time::live_timers(), before);
+/// ```
+#[doc(hidden)]
+pub fn live_timers() -> usize {
+    driver::current_wheel().live_timers()
+}
+
 /// About 30 years from now: what a deadline too far to represent becomes.
 pub(crate) fn far_future() -> Instant {
     far_future_from(Instant::now())
