@@ -298,7 +298,8 @@ fn find_in(shared: &Shared, options: &Options) -> Result<(), Leaks> {
         );
     }
     let start = Instant::now();
-    let deadline = start + options.grace;
+    // Saturating: `Duration::MAX` waits for good.
+    let deadline = crate::time::deadline_after(options.grace);
     let mut pause = Duration::from_micros(100);
     loop {
         let done = if options.ignores_nothing() {
