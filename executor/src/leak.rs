@@ -391,7 +391,8 @@ pub fn verify_none() {
 /// ```
 #[track_caller]
 pub fn verify_none_with(options: &Options) {
-    let result = crate::runtime::with_current(|shared| find_in(shared, options));
+    let result =
+        crate::runtime::with_current("gmp::leak::verify_none", |shared| find_in(shared, options));
     if let Err(leaks) = result {
         panic!("{leaks}");
     }
