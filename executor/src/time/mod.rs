@@ -35,6 +35,12 @@
 //! clock read) or, on a spurious poll, when the clock says the deadline has passed. Each wheel is behind its own `Mutex`; see `driver.rs` for the protocol and `fallback.rs`
 //! for the precise-parking thread used outside a runtime.
 //!
+//! One timer system: everything in gmp with a deadline is an entry in these wheels. Futures
+//! (`Sleep`, `Timer`, `Ticker`, `Timeout`) hold their entry's key; `after_func` and
+//! [`CallbackTimer`] (what gmp-sync's context deadlines are) make the entry's waker the
+//! callback itself, run on the thread that fires timers with no lock held (`callback.rs`). So
+//! the deadlock check sees every deadline, and cancelling any of them frees its entry at once.
+//!
 //! # Integration with the scheduler (crate-internal)
 //!
 //! ```text

@@ -190,7 +190,8 @@ pub fn after(duration: Duration) -> Timer {
 ///
 /// Inside a gmp runtime (on a worker, or a thread inside `block_on`) `f` is spawned as a task on
 /// that runtime when the timer fires; outside one it runs on a new thread, as Go runs it in a new
-/// goroutine. If the runtime shuts down first, `f` is dropped without running. The returned
+/// goroutine (a `block_on` waiting for what `f` does is not reported as deadlocked, while the
+/// timer is armed or the thread runs). If the runtime shuts down first, `f` is dropped without running. The returned
 /// handle can stop it; dropping the handle does not.
 ///
 /// # Examples

@@ -10,10 +10,18 @@
 //! nothing.** When every clone of a child context and its cancel handle are dropped, the child
 //! unregisters from its parent (Go keeps it until the parent is cancelled, which is why `go vet`
 //! insists on `defer cancel()`). Cancelling a parent cancels every descendant, never the other
-//! way, iteratively (a chain or a fan of a million contexts is fine). Deadlines are driven by
-//! [`gmp_executor::time`] on a helper thread, so they fire under any executor or none.
+//! way, iteratively (a chain or a fan of a million contexts is fine).
 //!
-//! See `scope.rs` for the tree's algorithm and invariants, `timer.rs` for the deadline driver.
+//! A deadline is a gmp timer ([`gmp_executor::time`]): inside a runtime an entry on the current
+//! worker's timer wheel, outside one on the fallback timer thread, so deadlines fire under any
+//! executor or none. When it fires, the thread firing timers cancels the context directly (no
+//! task, no extra thread). A runtime waiting on a deadline (`ctx.done().await` in
+//! `#[gmp::main]`) is never reported as deadlocked; `cancel()`, or dropping every clone of the
+//! context, frees the timer at once; and the timer holds only a weak reference, so a pending
+//! deadline keeps no context alive. A deadline made in a runtime still fires after that
+//! runtime shuts down. `Duration::MAX` means "never" (it saturates to about 30 years).
+//!
+//! See `scope.rs` for the tree's algorithm and invariants, and its deadlines.
 //!
 //! # Examples
 //!

@@ -27,8 +27,24 @@
 //! Wakers and after-funcs run with no lock held; `Arc`s that might be the last are dropped
 //! with no lock held.
 //!
+//! **Deadlines.** A scope with its own deadline owns a `CallbackTimer` (gmp-executor's timer
+//! entry whose waker is the callback) in `State::timer`. The waker, `DeadlineFire`, holds only a
+//! `Weak` to the scope, so a pending deadline keeps nothing alive. It is armed with the scope's
+//! lock held, and the callback takes that lock first, so the callback always finds the timer
+//! installed. When it fires (on the thread firing timers, no wheel lock held) it cancels the
+//! scope with `DeadlineExceeded` and the recorded cause — unless the wake-up came from the
+//! runtime owning the wheel shutting down: then the timer moves to the fallback driver
+//! (`rearm_if_shut_down`) and keeps waiting. Cancelling a scope (by any route) takes the timer
+//! out and drops it after unlocking, which frees its wheel entry in O(1); dropping the scope
+//! drops it too. Lock order: a scope lock, then a wheel lock (arming, re-arming); the wheel
+//! never calls out with its lock held.
+//!
 //! Rejected: recursion (Go's `cancel` calls each child's `cancel`: a deep chain overflows a
-//! Rust stack); strong child references (Go's map: leaks until the parent is cancelled).
+//! Rust stack); strong child references (Go's map: leaks until the parent is cancelled); a
+//! helper thread running one sleep future per deadline (what this replaced: invisible to the
+//! deadlock check, and a cancelled deadline's memory came back only when the helper got to it);
+//! a task per deadline (needs a runtime, and one more hop than cancelling on the firing
+//! thread).
 
 #![deny(unsafe_code)]
 
