@@ -202,7 +202,7 @@ fn foreign_thread_holding_a_waker_is_invisible_as_documented() {
     // gmp cannot see a plain thread that will wake `block_on`: the check reports it...
     let (tx, rx) = oneshot::channel::<u32>();
     std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(1));
+        std::thread::sleep(Duration::from_secs(3));
         let _ = tx.send(5);
     });
     reported(async move {

@@ -281,3 +281,36 @@ fn huge_and_zero_timeouts() {
     let (ctx, _c) = context::with_timeout(&Context::background(), Duration::ZERO);
     assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
 }
+
+#[test]
+fn deadlines_racing_cancel_and_drop() {
+    // Deadlines of 0-64 us fire on the workers while the block_on thread cancels or drops the
+    // same contexts: every context ends done, with one of the two errors, and no timer entry
+    // is left behind. (In a runtime of its own, so the wheel counted is private to this test.)
+    let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
+    rt.block_on(async {
+        let base = gmp_executor::time::live_timers();
+        for round in 0..20_000u32 {
+            let timeout = Duration::from_micros(u64::from(round % 64));
+            let (ctx, cancel) = context::with_timeout(&Context::background(), timeout);
+            let (child, _c) = context::with_cancel(&ctx);
+            match round % 3 {
+                0 => cancel.cancel(),
+                1 => std::thread::yield_now(),
+                _ => {}
+            }
+            if round % 3 == 2 {
+                drop((ctx, cancel));
+                drop(child);
+            } else {
+                child.done().await;
+                assert!(matches!(
+                    ctx.err(),
+                    Some(Error::Canceled | Error::DeadlineExceeded)
+                ));
+                assert_eq!(child.err(), ctx.err());
+            }
+        }
+        assert_eq!(gmp_executor::time::live_timers(), base);
+    });
+}
