@@ -1,15 +1,8 @@
 //! User-facing panic messages read as one sentence: no run of spaces left by a string literal
 //! continued over lines without a `\`.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
-fn panic_message(f: impl FnOnce()) -> String {
-    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    err.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
+mod common;
+use common::panic_message;
 
 #[test]
 fn outside_a_runtime_messages_have_no_double_spaces() {
