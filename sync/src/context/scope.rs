@@ -207,10 +207,11 @@ impl Scope {
             let children = std::mem::take(&mut st.children);
             let after = std::mem::take(&mut st.after);
             let timer = st.timer.take();
-            st.deadline_cause = None;
+            let deadline_cause = st.deadline_cause.take();
             drop(st);
-            // Frees the wheel entry now (O(1)), with no scope lock held.
-            drop(timer);
+            // Frees the wheel entry now (O(1)), with no scope lock held; the cause may be the
+            // last reference to a user's error.
+            drop((timer, deadline_cause));
             for w in wakers {
                 w.wake();
             }
