@@ -77,6 +77,25 @@ fn main_waiting_on_a_context_deadline() {
     });
 }
 
+/// The issue's program verbatim, under `#[gmp::main]`.
+#[gmp::main]
+async fn issue_main() {
+    let (ctx, _cancel) = gmp::context::with_timeout(
+        &gmp::context::Context::background(),
+        Duration::from_millis(300),
+    );
+    ctx.done().await;
+}
+
+#[test]
+fn gmp_main_waiting_on_a_context_deadline() {
+    let start = Instant::now();
+    if let Some(msg) = outcome(issue_main) {
+        panic!("reported: {msg}");
+    }
+    assert!(start.elapsed() >= Duration::from_millis(300));
+}
+
 #[test]
 fn task_waiting_on_a_context_deadline_it_made() {
     completes(WAIT, async {
