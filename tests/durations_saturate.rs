@@ -184,7 +184,10 @@ fn every_duration_api_takes_zero_and_max() {
 fn inside_a_runtime_too() {
     // The timer rows again on a worker's wheel instead of the fallback driver's.
     rt().block_on(async {
-        for &(name, row) in &TABLE[..10] {
+        let timer_rows = TABLE
+            .iter()
+            .filter(|(name, _)| name.starts_with("time::") || name.starts_with("context::"));
+        for &(name, row) in timer_rows {
             for d in [Duration::ZERO, Duration::MAX] {
                 if let Some(msg) = panic_message(|| row(d)) {
                     panic!("{name}({d:?}) in a runtime: {msg}");

@@ -16,9 +16,9 @@
 //!   a timer first polled under another executor, an `after_func` from a plain thread). Context
 //!   deadlines are timers like any other (`time::CallbackTimer`), so waiting on one is never a
 //!   deadlock, and a cancelled one is gone at once;
-//! - no callback thread gmp started is running (`time::after_func` outside a runtime and
-//!   `context::after_func` run their function on a thread of its own, as Go runs it in a
-//!   goroutine: it may be about to send on a channel);
+//! - no callback thread gmp started is running, in the whole process (`time::after_func`
+//!   outside a runtime and `context::after_func` run their function on a thread of its own,
+//!   as Go runs it in a goroutine: it may be about to send on a channel);
 //! - no I/O source is registered (the reactor could wake a task) — see
 //!   [`Shared::io_registrations`];
 //! - no blocking-pool job is queued or running (it may complete and wake its joiner), and no
