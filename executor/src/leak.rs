@@ -298,7 +298,8 @@ fn find_in(shared: &Shared, options: &Options) -> Result<(), Leaks> {
         );
     }
     let start = Instant::now();
-    let deadline = start + options.grace;
+    // Saturating: `Duration::MAX` waits for good.
+    let deadline = crate::time::deadline_after(options.grace);
     let mut pause = Duration::from_micros(100);
     loop {
         let done = if options.ignores_nothing() {
@@ -390,7 +391,8 @@ pub fn verify_none() {
 /// ```
 #[track_caller]
 pub fn verify_none_with(options: &Options) {
-    let result = crate::runtime::with_current(|shared| find_in(shared, options));
+    let result =
+        crate::runtime::with_current("gmp::leak::verify_none", |shared| find_in(shared, options));
     if let Err(leaks) = result {
         panic!("{leaks}");
     }

@@ -1,21 +1,12 @@
 //! "all tasks are asleep - deadlock!": reported when nothing can run again, and only then.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 use gmp_executor::Builder;
 
 mod common;
-use common::rt;
-
-fn panic_message(f: impl FnOnce()) -> String {
-    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a deadlock panic");
-    err.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
+use common::{panic_message, rt};
 
 #[test]
 fn main_waiting_on_a_channel_nobody_sends_on() {

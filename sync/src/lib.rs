@@ -8,7 +8,9 @@
 //!
 //! Each primitive's internal mutex (its waiter list) is a *leaf*: no code holds two of them at
 //! once, and wakers and callbacks are collected under the lock and run after it is released.
-//! The context tree is walked one node at a time for the same reason (see [`context`]).
+//! The context tree is walked one node at a time for the same reason (see [`context`]). The one
+//! lock taken under a context scope's lock is a gmp-executor timer wheel's (arming a deadline),
+//! and the wheel calls nothing under its own lock.
 //!
 //! A channel operation holds one channel mutex at a time and takes no other lock under it.
 

@@ -215,3 +215,102 @@ fn context_types_are_send_and_sync() {
     assert_send_sync::<context::AfterFunc>();
     let _ = |sp: common::Sp<'_>| sp.spawn(async {});
 }
+
+#[test]
+fn deadline_made_in_a_runtime_outlives_the_runtime() {
+    // The deadline's timer is on a worker's wheel; the runtime's shutdown wakes every timer,
+    // which must not cancel the context early: the timer moves to the fallback driver.
+    let rt = gmp_executor::Runtime::new().unwrap();
+    let start = Instant::now();
+    let (ctx, cancel) = rt.block_on(async {
+        gmp_executor::spawn(async {
+            context::with_timeout(&Context::background(), Duration::from_millis(300))
+        })
+        .await
+        .unwrap()
+    });
+    drop(rt);
+    assert_eq!(ctx.err(), None, "cancelled by the runtime's shutdown");
+    futures::executor::block_on(ctx.done());
+    assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    drop(cancel);
+}
+
+#[test]
+fn deadline_made_during_shutdown_goes_to_the_fallback_driver() {
+    // Made by a task's destructor while its runtime shuts down: the wheel refuses new timers.
+    let (tx, rx) = std::sync::mpsc::channel();
+    struct OnDrop(std::sync::mpsc::Sender<(Context, context::CancelFunc)>);
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.send(context::with_timeout(
+                &Context::background(),
+                Duration::from_millis(500),
+            ));
+        }
+    }
+    let rt = gmp_executor::Runtime::new().unwrap();
+    let guard = OnDrop(tx);
+    rt.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    })
+    .detach();
+    drop(rt);
+    let (ctx, _cancel) = rx.recv().unwrap();
+    assert_eq!(ctx.err(), None, "cancelled by the runtime's shutdown");
+    futures::executor::block_on(ctx.done());
+    assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+}
+
+#[test]
+fn huge_and_zero_timeouts() {
+    // Duration::MAX saturates (about 30 years) instead of overflowing.
+    let (ctx, cancel) = context::with_timeout(&Context::background(), Duration::MAX);
+    assert!(ctx.deadline().unwrap() > Instant::now() + Duration::from_secs(86_400 * 365));
+    assert_eq!(ctx.err(), None);
+    cancel.cancel();
+    assert_eq!(ctx.err(), Some(Error::Canceled));
+    let (ctx, _c) = context::with_timeout_cause(
+        &Context::background(),
+        Duration::MAX,
+        std::io::Error::other("never"),
+    );
+    assert_eq!(ctx.err(), None);
+    let (ctx, _c) = context::with_timeout(&Context::background(), Duration::ZERO);
+    assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+}
+
+#[test]
+fn deadlines_racing_cancel_and_drop() {
+    // Deadlines of 0-64 us fire on the workers while the block_on thread cancels or drops the
+    // same contexts: every context ends done, with one of the two errors, and no timer entry
+    // is left behind. (In a runtime of its own, so the wheel counted is private to this test.)
+    let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
+    rt.block_on(async {
+        let base = gmp_executor::time::live_timers();
+        for round in 0..20_000u32 {
+            let timeout = Duration::from_micros(u64::from(round % 64));
+            let (ctx, cancel) = context::with_timeout(&Context::background(), timeout);
+            let (child, _c) = context::with_cancel(&ctx);
+            match round % 3 {
+                0 => cancel.cancel(),
+                1 => std::thread::yield_now(),
+                _ => {}
+            }
+            if round % 3 == 2 {
+                drop((ctx, cancel));
+                drop(child);
+            } else {
+                child.done().await;
+                assert!(matches!(
+                    ctx.err(),
+                    Some(Error::Canceled | Error::DeadlineExceeded)
+                ));
+                assert_eq!(child.err(), ctx.err());
+            }
+        }
+        assert_eq!(gmp_executor::time::live_timers(), base);
+    });
+}

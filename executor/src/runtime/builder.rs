@@ -277,8 +277,10 @@ impl Builder {
     /// its future and every task wait with nothing left to wake them (default: on), as Go's
     /// runtime does.
     ///
-    /// "Nothing left" means: no task running or runnable, no timer armed, no I/O registered, no
-    /// blocking job running, and no [`Handle`](crate::Handle) alive besides the runtime's own
+    /// "Nothing left" means: no task running or runnable, no timer armed (context deadlines
+    /// and timers made outside the runtime included), no I/O registered, no blocking job or
+    /// `after_func` callback thread running, and no [`Handle`](crate::Handle) alive besides
+    /// the runtime's own
     /// (a handle can spawn from another thread). gmp cannot see other threads that hold a
     /// `Waker` or a channel end: a program whose `block_on` is woken that way (by a plain
     /// `std::thread`, another runtime, a C callback, a scoped thread spawning through

@@ -313,7 +313,7 @@ impl fmt::Display for Dump {
 /// ```
 #[track_caller]
 pub fn dump() -> Dump {
-    super::with_current(|s| Dump::collect(s, |_| true))
+    super::with_current("gmp::runtime::dump", |s| Dump::collect(s, |_| true))
 }
 
 /// Formats a duration the way a person reads a dump: `850us`, `15ms`, `2.104s`, `3m12s`.

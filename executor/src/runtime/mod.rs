@@ -465,7 +465,7 @@ impl futures_util::task::Spawn for Handle {
 /// ```
 #[track_caller]
 pub fn num_tasks() -> usize {
-    with_current(|s| s.num_tasks())
+    with_current("gmp::runtime::num_tasks", |s| s.num_tasks())
 }
 
 /// Number of workers of the current runtime (Go's `runtime.GOMAXPROCS(0)`).
@@ -482,17 +482,24 @@ pub fn num_tasks() -> usize {
 /// ```
 #[track_caller]
 pub fn maxprocs() -> usize {
-    with_current(|s| s.num_workers())
+    with_current("gmp::runtime::maxprocs", |s| s.num_workers())
 }
 
-/// Calls `f` with the current runtime, without making a (counted) handle.
+/// Calls `f` with the current runtime, without making a (counted) handle. `what` names the
+/// public function for the panic message outside a runtime.
 #[track_caller]
-pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> R {
+pub(crate) fn with_current<R>(what: &str, f: impl FnOnce(&Arc<Shared>) -> R) -> R {
     let location = Location::caller();
     context::with_current(|s| match s {
         Some(s) => f(s),
-        None => panic!(
-            "called outside a gmp runtime (at {location}): call it inside `#[gmp::main]`,              `Runtime::block_on` or a task"
-        ),
+        None => panic!("{}", outside_runtime_message(what, location)),
     })
+}
+
+/// The panic message of [`with_current`] outside a runtime.
+fn outside_runtime_message(what: &str, location: &Location<'_>) -> String {
+    format!(
+        "{what} called outside a gmp runtime (at {location}): call it inside `#[gmp::main]`, \
+         `Runtime::block_on` or a task"
+    )
 }

@@ -10,7 +10,15 @@
 //! - every worker is parked and every run queue (local, LIFO, injection) is empty, so no task
 //!   is running or runnable;
 //! - every other thread inside `block_on` on this runtime is parked too;
-//! - no timer is armed (a sleeping task will wake);
+//! - no timer is armed (a sleeping task will wake): none on the runtime's wheels, and none on
+//!   the process's fallback driver either, which holds timers made outside any runtime that
+//!   `block_on`'s future may still be waiting on (a context deadline made before the runtime,
+//!   a timer first polled under another executor, an `after_func` from a plain thread). Context
+//!   deadlines are timers like any other (`time::CallbackTimer`), so waiting on one is never a
+//!   deadlock, and a cancelled one is gone at once;
+//! - no callback thread gmp started is running, in the whole process (`time::after_func`
+//!   outside a runtime and `context::after_func` run their function on a thread of its own,
+//!   as Go runs it in a goroutine: it may be about to send on a channel);
 //! - no I/O source is registered (the reactor could wake a task) — see
 //!   [`Shared::io_registrations`];
 //! - no blocking-pool job is queued or running (it may complete and wake its joiner), and no
@@ -37,8 +45,11 @@
 //! `block_on` thread ends the park, and the next park starts a fresh detector.
 //!
 //! Why that suffices: every way out of quiescence needs a running thread (a worker, a
-//! blocking job, a `block_on` thread, a timer or the reactor, all checked) or a foreign thread
-//! (excluded above). A worker or helper that ran anything between two snapshots changed the
+//! blocking job, a `block_on` thread, a callback thread, a timer or the reactor, all checked)
+//! or a foreign thread (excluded above). Signal handlers are no way out: gmp's only one
+//! (`dump_on_sigquit`) exits the process. Counting the fallback driver's timers errs towards
+//! silence: a timer there that nobody in this runtime waits on (another thread's sleep) also
+//! keeps the check quiet while it is armed. A worker or helper that ran anything between two snapshots changed the
 //! progress count; a job started changed it too; a `block_on` thread that was woken is not
 //! parked at the second snapshot, or is this one (reset).
 //!
@@ -140,7 +151,11 @@ impl Shared {
             .unwrap()
             .iter()
             .all(|(_, p)| std::ptr::eq(&**p, me) || p.is_parked());
-        if !others_parked || self.time.live_timers() != 0 {
+        if !others_parked
+            || self.time.live_timers() != 0
+            || crate::time::fallback::live_timers() != 0
+            || crate::time::callback_threads_running() != 0
+        {
             return None;
         }
         let polls: u64 = self.remotes.iter().map(|r| r.stats.watch.polls()).sum();

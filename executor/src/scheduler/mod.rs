@@ -448,11 +448,12 @@ impl Shared {
     /// Full shutdown: stop the workers (waiting at most `timeout` for them), then cancel every
     /// task still registered, dropping its future on this thread.
     pub(crate) fn shutdown(self: &Arc<Shared>, timeout: Option<Duration>) {
+        // Saturating (`Duration::MAX` waits for good), and computed before anything is taken.
+        let deadline = timeout.map(crate::time::deadline_after);
         self.begin_shutdown();
         let me = std::thread::current().id();
         let handles: Vec<_> = std::mem::take(&mut *self.threads.lock().unwrap());
         let n = handles.len();
-        let deadline = timeout.map(|t| Instant::now() + t);
         // Wait for the workers to leave their loops (they drain their own queues on the way).
         let on_worker = handles.iter().any(|h| h.thread().id() == me);
         if !on_worker {

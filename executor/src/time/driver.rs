@@ -130,9 +130,8 @@ impl TimeDriver {
     }
 
     /// Timer entries currently allocated across all wheels (locks each wheel).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn live_timers(&self) -> usize {
-        self.wheels.iter().map(|w| w.lock().len()).sum()
+        self.wheels.iter().map(|w| w.live_timers()).sum()
     }
 }
 
@@ -216,7 +215,10 @@ impl WheelShared {
 
     /// Frees `key`'s entry, cancelling it if it had not fired. Returns whether it had not.
     pub(crate) fn deregister(&self, key: u32) -> bool {
-        self.lock().remove(key)
+        let (linked, waker) = self.lock().remove_entry(key);
+        // Dropped unlocked: a waker's drop may be the last reference to anything.
+        drop(waker);
+        linked
     }
 
     /// Polls registered timer `key`: `Ready` (and the entry freed) if it fired (or was expired
@@ -261,6 +263,11 @@ impl WheelShared {
                 }
             }
         }
+    }
+
+    /// Entries allocated on this wheel (armed, or fired and not yet freed by their owner).
+    pub(crate) fn live_timers(&self) -> usize {
+        self.lock().len()
     }
 
     /// Whether the driver owning this wheel was shut down.

@@ -34,9 +34,18 @@ const MIN_SPIN: Duration = Duration::from_micros(5);
 /// Longest final spin per wake-up.
 const MAX_SPIN: Duration = Duration::from_micros(50);
 
+static DRIVER: OnceLock<Arc<TimeDriver>> = OnceLock::new();
+
+/// Timer entries on the fallback driver (0 if it was never started; never starts it). The
+/// deadlock check counts them: a `block_on` may be waiting on a timer made outside any runtime
+/// (a context deadline created before the runtime, a timer first polled elsewhere, an
+/// `after_func` from a plain thread).
+pub(crate) fn live_timers() -> usize {
+    DRIVER.get().map_or(0, |d| d.live_timers())
+}
+
 /// The fallback driver, started on first use.
 pub(crate) fn driver() -> &'static Arc<TimeDriver> {
-    static DRIVER: OnceLock<Arc<TimeDriver>> = OnceLock::new();
     static THREAD: OnceLock<Thread> = OnceLock::new();
     DRIVER.get_or_init(|| {
         // Registrations only happen once `get_or_init` has returned, by which time `THREAD` is

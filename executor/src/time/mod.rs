@@ -35,6 +35,12 @@
 //! clock read) or, on a spurious poll, when the clock says the deadline has passed. Each wheel is behind its own `Mutex`; see `driver.rs` for the protocol and `fallback.rs`
 //! for the precise-parking thread used outside a runtime.
 //!
+//! One timer system: everything in gmp with a deadline is an entry in these wheels. Futures
+//! (`Sleep`, `Timer`, `Ticker`, `Timeout`) hold their entry's key; `after_func` and
+//! [`CallbackTimer`] (what gmp-sync's context deadlines are) make the entry's waker the
+//! callback itself, run on the thread that fires timers with no lock held (`callback.rs`). So
+//! the deadlock check sees every deadline, and cancelling any of them frees its entry at once.
+//!
 //! # Integration with the scheduler (crate-internal)
 //!
 //! ```text
@@ -61,6 +67,7 @@
 //!                                       after_funcs are dropped unrun.
 //! ```
 
+mod callback;
 pub(crate) mod driver;
 pub(crate) mod fallback;
 mod sleep;
@@ -69,6 +76,9 @@ mod timeout;
 mod timer;
 mod wheel;
 
+pub(crate) use callback::callback_threads_running;
+#[doc(hidden)]
+pub use callback::{CallbackTimer, spawn_callback_thread};
 #[allow(unused_imports, unreachable_pub)]
 pub(crate) use driver::{EnterGuard, TimeDriver, Unpark, enter};
 pub use sleep::{Sleep, sleep, sleep_until};
@@ -79,16 +89,57 @@ pub use timer::{AfterFuncHandle, Timer, after, after_func};
 pub use std::time::Duration;
 pub use std::time::Instant;
 
-/// About 30 years from now: what a deadline too far to represent becomes.
-pub(crate) fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+/// Timer entries on the wheel timers made on this thread go to: the bound worker's (or
+/// `block_on`'s) inside a runtime, the fallback driver's outside one. For tests that check
+/// cancelled timers are freed at once. Not a stable API.
+///
+/// # Examples
+///
+/// ```
+/// let before = gmp_executor::time::live_timers();
+/// let t = gmp_executor::time::CallbackTimer::arm(
+///     gmp_executor::time::deadline_after(std::time::Duration::from_secs(60)),
+///     std::task::Waker::noop().clone(),
+/// );
+/// assert_eq!(gmp_executor::time::live_timers(), before + 1);
+/// drop(t);
+/// assert_eq!(gmp_executor::time::live_timers(), before);
+/// ```
+#[doc(hidden)]
+pub fn live_timers() -> usize {
+    driver::current_wheel().live_timers()
 }
 
-/// `now + duration`, saturating to [`far_future`].
-pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(far_future)
+/// About 30 years from now: what a deadline too far to represent becomes.
+pub(crate) fn far_future() -> Instant {
+    far_future_from(Instant::now())
+}
+
+fn far_future_from(now: Instant) -> Instant {
+    // 30 years fits every platform's `Instant` (Linux's is a `timespec` since boot).
+    now.checked_add(Duration::from_secs(86_400 * 365 * 30))
+        .unwrap_or(now)
+}
+
+/// `Instant::now() + duration`, saturating: a duration too large to add (`Duration::MAX`)
+/// gives an instant about 30 years out instead of panicking with "overflow when adding
+/// duration to instant". Every gmp API that takes a `Duration` turns it into a deadline this
+/// way, so `Duration::MAX` means "never" everywhere.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use gmp_executor::time::{Instant, deadline_after};
+///
+/// let far = deadline_after(Duration::MAX);
+/// assert!(far > Instant::now() + Duration::from_secs(86_400 * 365 * 29));
+/// assert!(deadline_after(Duration::ZERO) <= Instant::now());
+/// ```
+pub fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or_else(|| far_future_from(now))
 }
 
 #[cfg(all(test, not(loom)))]

@@ -190,7 +190,8 @@ pub fn after(duration: Duration) -> Timer {
 ///
 /// Inside a gmp runtime (on a worker, or a thread inside `block_on`) `f` is spawned as a task on
 /// that runtime when the timer fires; outside one it runs on a new thread, as Go runs it in a new
-/// goroutine. If the runtime shuts down first, `f` is dropped without running. The returned
+/// goroutine (a `block_on` waiting for what `f` does is not reported as deadlocked, while the
+/// timer is armed or the thread runs). If the runtime shuts down first, `f` is dropped without running. The returned
 /// handle can stop it; dropping the handle does not.
 ///
 /// # Examples
@@ -333,14 +334,15 @@ impl<F: FnOnce() + Send + 'static> Wake for AfterFunc<F> {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let Some(f) = self.take() else { return };
-        // Called by the driver with the wheel unlocked, so freeing the entry here is safe.
-        let shutdown = self.wheel.is_shutdown();
-        self.wheel.deregister(self.key);
-        if shutdown {
+        // Called by the driver with the wheel unlocked, so freeing the entry here is safe. The
+        // task or thread is started before the entry is freed, so the deadlock check never
+        // sees a moment with neither.
+        if self.wheel.is_shutdown() {
             drop(f);
         } else {
             run_detached(self.runtime.clone(), f);
         }
+        self.wheel.deregister(self.key);
     }
 }
 
@@ -350,10 +352,7 @@ fn run_detached<F: FnOnce() + Send + 'static>(runtime: Option<Handle>, f: F) {
         drop(handle.spawn(async move { f() }));
         return;
     }
-    if let Err(err) = std::thread::Builder::new()
-        .name("gmp-after-func".into())
-        .spawn(f)
-    {
+    if let Err(err) = super::spawn_callback_thread("gmp-after-func", f) {
         tracing::error!(%err, "gmp: could not start a thread for an after_func callback; dropped it");
     }
 }

@@ -178,13 +178,19 @@ impl Wheel {
     /// Frees `key`'s slot, cancelling the timer if it has not fired. Returns whether it was still
     /// linked (had not fired).
     pub(crate) fn remove(&mut self, key: u32) -> bool {
+        self.remove_entry(key).0
+    }
+
+    /// [`remove`](Self::remove), also handing back the entry's waker so the caller can drop it
+    /// after unlocking (dropping a waker can run arbitrary code).
+    pub(crate) fn remove_entry(&mut self, key: u32) -> (bool, Waker) {
         let linked = self.unlink(key);
-        self.entries.remove(key as usize);
+        let entry = self.entries.remove(key as usize);
         if self.entries.is_empty() && self.entries.capacity() > 4096 {
             // Give back the memory of a burst (a million sleeps) once it is over.
             self.entries = Slab::new();
         }
-        linked
+        (linked, entry.waker)
     }
 
     /// Whether `key` is still waiting (not fired, not expired by a reset).

@@ -1,5 +1,5 @@
-//! Shared by the integration tests: a runtime with `n` workers, and `per_config!`, which
-//! stamps each test body over 1, 2 and 4 workers.
+//! Shared by the integration tests: a runtime with `n` workers, a panic's message, and
+//! `per_config!`, which stamps each test body over 1, 2 and 4 workers.
 
 #![allow(dead_code, unused_macros)] // each test binary uses what it needs
 
@@ -8,6 +8,16 @@ use gmp_executor::{Builder, Runtime};
 /// A runtime with `n` workers.
 pub(crate) fn rt(n: usize) -> Runtime {
     Builder::new().maxprocs(n).build().unwrap()
+}
+
+/// Runs `f`, which must panic, and returns its panic message.
+pub(crate) fn panic_message(f: impl FnOnce()) -> String {
+    let err =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
+    err.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 /// `per_config! { name => |n| body; ... }`: one `#[test]` per body and worker count, in the

@@ -10,10 +10,18 @@
 //! nothing.** When every clone of a child context and its cancel handle are dropped, the child
 //! unregisters from its parent (Go keeps it until the parent is cancelled, which is why `go vet`
 //! insists on `defer cancel()`). Cancelling a parent cancels every descendant, never the other
-//! way, iteratively (a chain or a fan of a million contexts is fine). Deadlines are driven by
-//! [`gmp_executor::time`] on a helper thread, so they fire under any executor or none.
+//! way, iteratively (a chain or a fan of a million contexts is fine).
 //!
-//! See `scope.rs` for the tree's algorithm and invariants, `timer.rs` for the deadline driver.
+//! A deadline is a gmp timer ([`gmp_executor::time`]): inside a runtime an entry on the current
+//! worker's timer wheel, outside one on the fallback timer thread, so deadlines fire under any
+//! executor or none. When it fires, the thread firing timers cancels the context directly (no
+//! task, no extra thread). A runtime waiting on a deadline (`ctx.done().await` in
+//! `#[gmp::main]`) is never reported as deadlocked; `cancel()`, or dropping every clone of the
+//! context, frees the timer at once; and the timer holds only a weak reference, so a pending
+//! deadline keeps no context alive. A deadline made in a runtime still fires after that
+//! runtime shuts down. `Duration::MAX` means "never" (it saturates to about 30 years).
+//!
+//! See `scope.rs` for the tree's algorithm and invariants, and its deadlines.
 //!
 //! # Examples
 //!
@@ -46,7 +54,6 @@
 #![deny(unsafe_code)]
 
 mod scope;
-mod timer;
 
 use std::any::Any;
 use std::fmt;
@@ -678,7 +685,7 @@ pub fn with_deadline_cause<E: std::error::Error + Send + Sync + 'static>(
 /// # });
 /// ```
 pub fn with_timeout(parent: &Context, timeout: Duration) -> (Context, CancelFunc) {
-    with_deadline(parent, Instant::now() + timeout)
+    with_deadline(parent, gmp_executor::time::deadline_after(timeout))
 }
 
 /// [`with_timeout`] that records `cause` when the timeout expires: Go's
@@ -700,7 +707,7 @@ pub fn with_timeout_cause<E: std::error::Error + Send + Sync + 'static>(
     timeout: Duration,
     cause: E,
 ) -> (Context, CancelFunc) {
-    with_deadline_cause(parent, Instant::now() + timeout, cause)
+    with_deadline_cause(parent, gmp_executor::time::deadline_after(timeout), cause)
 }
 
 fn with_deadline_inner(
@@ -714,65 +721,8 @@ fn with_deadline_inner(
     }
     let scope = child_scope(parent, Some(deadline));
     let ctx = Context::new(Some(parent), None, Some(scope.clone()));
-    if Instant::now() >= deadline {
-        scope.cancel(Error::DeadlineExceeded, cause);
-    } else if !scope.is_done() {
-        timer::spawn(DeadlineTimer {
-            scope: Arc::downgrade(&scope),
-            sleep: gmp_executor::time::sleep_until(deadline),
-            cause,
-            key: None,
-        });
-    }
+    scope.arm_deadline(deadline, cause);
     (ctx, CancelFunc { scope })
-}
-
-/// Sleeps until a scope's deadline, then cancels it; exits early if the scope is cancelled or
-/// dropped first (it is registered among the scope's waiters for that).
-struct DeadlineTimer {
-    scope: std::sync::Weak<Scope>,
-    sleep: gmp_executor::time::Sleep,
-    cause: Option<Cause>,
-    key: Option<usize>,
-}
-
-impl Future for DeadlineTimer {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        let Some(scope) = this.scope.upgrade() else {
-            return Poll::Ready(());
-        };
-        if scope.is_done() {
-            this.deregister(&scope);
-            return Poll::Ready(());
-        }
-        if Pin::new(&mut this.sleep).poll(cx).is_ready() {
-            this.deregister(&scope);
-            scope.cancel(Error::DeadlineExceeded, this.cause.take());
-            return Poll::Ready(());
-        }
-        let mut st = scope.lock();
-        if st.err.is_some() {
-            drop(st);
-            this.deregister(&scope);
-            return Poll::Ready(());
-        }
-        match this.key {
-            None => this.key = Some(st.waiters.push_back(Some(cx.waker().clone()))),
-            Some(key) => *st.waiters.get_mut(key) = Some(cx.waker().clone()),
-        }
-        Poll::Pending
-    }
-}
-
-impl DeadlineTimer {
-    fn deregister(&mut self, scope: &Scope) {
-        if let Some(key) = self.key.take() {
-            scope.lock().waiters.remove(key);
-        }
-    }
 }
 
 /// A child carrying `value` under `key`; cancellation and deadline are the parent's: Go's
@@ -817,11 +767,9 @@ pub fn without_cancel(parent: &Context) -> Context {
 
 fn run_after_func(f: Box<dyn FnOnce() + Send + 'static>) {
     // Go runs `f` in its own goroutine; a thread here, so `f` may block without stalling the
-    // canceller or any runtime worker.
-    std::thread::Builder::new()
-        .name("gmp-after-func".into())
-        .spawn(f)
-        .expect("failed to spawn an after_func thread");
+    // canceller or any runtime worker. The deadlock check counts the thread while it runs.
+    gmp_executor::time::spawn_callback_thread("gmp-after-func", f)
+        .expect("gmp: failed to spawn an after_func thread");
 }
 
 /// Arranges for `f` to run (on its own thread) once `ctx` is done, or at once if it already

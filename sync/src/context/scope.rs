@@ -27,20 +27,36 @@
 //! Wakers and after-funcs run with no lock held; `Arc`s that might be the last are dropped
 //! with no lock held.
 //!
+//! **Deadlines.** A scope with its own deadline owns a `CallbackTimer` (gmp-executor's timer
+//! entry whose waker is the callback) in `State::timer`. The waker, `DeadlineFire`, holds only a
+//! `Weak` to the scope, so a pending deadline keeps nothing alive. It is armed with the scope's
+//! lock held, and the callback takes that lock first, so the callback always finds the timer
+//! installed. When it fires (on the thread firing timers, no wheel lock held) it cancels the
+//! scope with `DeadlineExceeded` and the recorded cause — unless the wake-up came from the
+//! runtime owning the wheel shutting down: then the timer moves to the fallback driver
+//! (`rearm_if_shut_down`) and keeps waiting. Cancelling a scope (by any route) takes the timer
+//! out and drops it after unlocking, which frees its wheel entry in O(1); dropping the scope
+//! drops it too. Lock order: a scope lock, then a wheel lock (arming, re-arming); the wheel
+//! never calls out with its lock held.
+//!
 //! Rejected: recursion (Go's `cancel` calls each child's `cancel`: a deep chain overflows a
-//! Rust stack); strong child references (Go's map: leaks until the parent is cancelled).
+//! Rust stack); strong child references (Go's map: leaks until the parent is cancelled); a
+//! helper thread running one sleep future per deadline (what this replaced: invisible to the
+//! deadlock check, and a cancelled deadline's memory came back only when the helper got to it);
+//! a task per deadline (needs a runtime, and one more hop than cancelling on the firing
+//! thread).
 
 #![deny(unsafe_code)]
 
 use std::sync::{Arc, Weak};
-use std::task::Waker;
+use std::task::{Wake, Waker};
 
 use slab::Slab;
 
 use super::{Cause, Context, Error};
 use crate::loom::{AtomicBool, Mutex, MutexGuard, Ordering};
 use crate::waitlist::WaitList;
-use gmp_executor::time::Instant;
+use gmp_executor::time::{CallbackTimer, Instant};
 
 pub(super) type AfterEntry = (Context, Box<dyn FnOnce() + Send + 'static>);
 
@@ -51,6 +67,11 @@ pub(super) struct State {
     children: Slab<Weak<Scope>>,
     pub(super) waiters: WaitList<Option<Waker>>,
     pub(super) after: Slab<AfterEntry>,
+    /// The armed deadline (see "Deadlines"); taken out and dropped, freeing its wheel entry,
+    /// when the scope is cancelled, and dropped with the scope.
+    timer: Option<CallbackTimer>,
+    /// The cause recorded if the deadline fires (`with_deadline_cause`).
+    deadline_cause: Option<Cause>,
 }
 
 pub(super) struct Scope {
@@ -128,6 +149,48 @@ impl Scope {
         true
     }
 
+    /// Arms the scope's deadline timer (see "Deadlines"), or cancels the scope at once if the
+    /// deadline is already due. Does nothing for a scope born cancelled.
+    pub(super) fn arm_deadline(self: &Arc<Self>, deadline: Instant, cause: Option<Cause>) {
+        let mut st = self.lock();
+        if st.err.is_some() {
+            return;
+        }
+        let fire = Waker::from(Arc::new(DeadlineFire {
+            scope: Arc::downgrade(self),
+        }));
+        // Armed with the lock held, so the callback (which takes it) finds `timer` set.
+        match CallbackTimer::arm(deadline, fire) {
+            Ok(timer) => {
+                st.timer = Some(timer);
+                st.deadline_cause = cause;
+            }
+            Err(_due) => {
+                drop(st);
+                self.cancel(Error::DeadlineExceeded, cause);
+            }
+        }
+    }
+
+    /// The deadline callback: cancels with `DeadlineExceeded` unless the scope is already done
+    /// or the wake-up came from a runtime shutting down (then the timer moves to the fallback
+    /// driver and keeps waiting).
+    fn deadline_fired(self: &Arc<Self>, fire: &Arc<DeadlineFire>) {
+        let cause = {
+            let mut st = self.lock();
+            if st.err.is_some() {
+                return;
+            }
+            if let Some(timer) = st.timer.as_mut()
+                && timer.rearm_if_shut_down(&Waker::from(fire.clone()))
+            {
+                return;
+            }
+            st.deadline_cause.take()
+        };
+        self.cancel(Error::DeadlineExceeded, cause);
+    }
+
     /// Cancels this scope alone; pushes its live children on `stack`.
     fn cancel_one(&self, err: Error, cause: &Option<Cause>, stack: &mut Vec<Arc<Scope>>) -> bool {
         let (children, after) = {
@@ -143,7 +206,12 @@ impl Scope {
             st.waiters.drain_linked(|w| wakers.extend(w.take()));
             let children = std::mem::take(&mut st.children);
             let after = std::mem::take(&mut st.after);
+            let timer = st.timer.take();
+            let deadline_cause = st.deadline_cause.take();
             drop(st);
+            // Frees the wheel entry now (O(1)), with no scope lock held; the cause may be the
+            // last reference to a user's error.
+            drop((timer, deadline_cause));
             for w in wakers {
                 w.wake();
             }
@@ -187,13 +255,26 @@ impl Scope {
 impl Drop for Scope {
     fn drop(&mut self) {
         self.unregister();
-        // Deadline timers hold only a `Weak`: wake them so they exit now.
-        let mut wakers = Vec::new();
-        self.lock()
-            .waiters
-            .drain_linked(|w| wakers.extend(w.take()));
-        for w in wakers {
-            w.wake();
+        // The deadline timer (if any) is dropped with `state`, after this, with no lock held:
+        // its wheel entry is freed at once.
+    }
+}
+
+/// A scope's deadline callback: the waker of its `CallbackTimer` entry. Holds only a `Weak`, so
+/// a pending deadline never keeps its context alive.
+struct DeadlineFire {
+    scope: Weak<Scope>,
+}
+
+impl Wake for DeadlineFire {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(scope) = self.scope.upgrade() {
+            scope.deadline_fired(self);
+            // `scope` may be the last reference: dropped here, with no lock held.
         }
     }
 }
