@@ -97,7 +97,7 @@ pub use gmp_macros::main;
 /// `is_finished` is not observing), and one raised by a task's destructor while it is
 /// aborted. The check runs after the leak check's wait, so a task that panics just after the
 /// body returned is caught too. `allow_panics` turns it off; see
-/// [`runtime::UnhandledPanics`](gmp_executor::runtime::UnhandledPanics) for the record
+/// [`runtime::UnhandledPanics`] for the record
 /// itself.
 ///
 /// Go's `errCh` pattern (the goroutines chapter's Mistake 2: `t.Fatal` must not be called

@@ -365,7 +365,7 @@ const ROWS: &[Row] = &[
         needs: None,
         run: || {
             block_on(async {
-                gmp::time::Ticker::new(Duration::ZERO);
+                drop(gmp::time::Ticker::new(Duration::ZERO));
             });
         },
     },
