@@ -305,18 +305,32 @@ mod tests {
         );
     }
 
+    /// `#[gmp::test(ATTR)] async fn t() {}`, expanded, as text.
+    fn test(attr: TokenStream) -> String {
+        expand(
+            Kind::Test,
+            attr,
+            quote!(
+                async fn t() {}
+            ),
+        )
+        .to_string()
+    }
+
+    /// `#[gmp::main(ATTR)] async fn main() {}`, expanded, as text.
+    fn main_with(attr: TokenStream) -> String {
+        expand(
+            Kind::Main,
+            attr,
+            quote!(
+                async fn main() {}
+            ),
+        )
+        .to_string()
+    }
+
     #[test]
     fn allow_leaks_forms() {
-        let test = |attr: TokenStream| {
-            expand(
-                Kind::Test,
-                attr,
-                quote!(
-                    async fn t() {}
-                ),
-            )
-            .to_string()
-        };
         let all = test(quote!(allow_leaks));
         assert!(!all.contains("leak :: find"), "{all}");
         assert!(!all.contains("compile_error"), "{all}");
@@ -340,29 +354,12 @@ mod tests {
             let out = test(bad.clone());
             assert!(out.contains("compile_error"), "{bad}: {out}");
         }
-        let main = expand(
-            Kind::Main,
-            quote!(allow_leaks),
-            quote!(
-                async fn main() {}
-            ),
-        )
-        .to_string();
+        let main = main_with(quote!(allow_leaks));
         assert!(main.contains("compile_error"), "{main}");
     }
 
     #[test]
     fn allow_panics_forms() {
-        let test = |attr: TokenStream| {
-            expand(
-                Kind::Test,
-                attr,
-                quote!(
-                    async fn t() {}
-                ),
-            )
-            .to_string()
-        };
         let checked = test(quote!(allow_leaks));
         assert!(checked.contains("unhandled_panics"), "{checked}");
         let allowed = test(quote!(allow_panics, allow_leaks = "a.rs"));
@@ -377,14 +374,7 @@ mod tests {
             let out = test(bad.clone());
             assert!(out.contains("compile_error"), "{bad}: {out}");
         }
-        let main = expand(
-            Kind::Main,
-            quote!(allow_panics),
-            quote!(
-                async fn main() {}
-            ),
-        )
-        .to_string();
+        let main = main_with(quote!(allow_panics));
         assert!(main.contains("compile_error"), "{main}");
     }
 
