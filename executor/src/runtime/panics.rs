@@ -204,7 +204,9 @@ impl UnhandledPanics {
     /// let rt = gmp_executor::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     drop(gmp_executor::spawn(async { panic!("boom") }));
-    ///     gmp_executor::time::sleep(std::time::Duration::from_millis(50)).await;
+    ///     while gmp_executor::runtime::num_tasks() > 0 {
+    ///         gmp_executor::yield_now().await;
+    ///     }
     /// });
     /// // panics: "1 task panicked and nobody observed it: task 1 spawned at ... panicked: boom"
     /// rt.handle().unhandled_panics().assert_none();
