@@ -75,7 +75,8 @@
 #[doc(inline)]
 pub use gmp_macros::main;
 
-/// Runs an `async fn` test on its own gmp runtime, and fails it if it leaks tasks.
+/// Runs an `async fn` test on its own gmp runtime, and fails it if it leaks tasks or a task
+/// panics unobserved.
 ///
 /// Each test builds a runtime, runs its body with `block_on` and drops the runtime at the end,
 /// so tasks left running by one test cannot outlive it. Other test attributes keep working:
@@ -87,6 +88,37 @@ pub use gmp_macros::main;
 /// tests running in parallel never see each other's tasks. `allow_leaks` turns the check off;
 /// `allow_leaks = "src/file.rs:12"` or `allow_leaks = ["a.rs", "b.rs:7"]` ignores the tasks
 /// spawned there (a path suffix, optionally with a line and column).
+///
+/// A task that panics with nobody observing the panic also fails the test, with the panic's
+/// message and the task's spawn site, as any goroutine's panic fails a Go test binary. A panic
+/// is *observed* when the task's [`JoinHandle`] is awaited (or polled, in a `select!` arm)
+/// to completion and returns the `Err(JoinError)` carrying it. Every other panic is not:
+/// a detached task's, one whose handle was dropped before or after it panicked (looking at
+/// `is_finished` is not observing), and one raised by a task's destructor while it is
+/// aborted. The check runs after the leak check's wait, so a task that panics just after the
+/// body returned is caught too. `allow_panics` turns it off; see
+/// [`runtime::UnhandledPanics`] for the record
+/// itself.
+///
+/// Go's `errCh` pattern (the goroutines chapter's Mistake 2: `t.Fatal` must not be called
+/// from another goroutine, so the error travels back on a channel) becomes the task's own
+/// output: return the error from the task and await its handle in the test body. The handle
+/// carries the task's panic as well, so nothing a task does can get lost.
+///
+/// ```
+/// async fn do_something() -> Result<(), String> {
+///     Ok(())
+/// }
+///
+/// #[gmp::test]
+/// async fn something() {
+///     let h = gmp::spawn(do_something()); // go func() { errCh <- doSomething() }()
+///     h.await                             // err := <-errCh
+///         .expect("the task panicked")
+///         .expect("do_something failed"); // if err != nil { t.Fatal(err) }
+/// }
+/// # fn main() {}
+/// ```
 ///
 /// The runtime is a default [`Builder`]'s: `GOMAXPROCS` workers when that environment variable
 /// is set, otherwise one per core. `maxprocs = N` sets the number.
@@ -127,6 +159,28 @@ pub use gmp_macros::main;
 /// #[gmp::test(allow_leaks)]
 /// async fn daemon() {
 ///     gmp::spawn(std::future::pending::<()>()).detach();
+/// }
+///
+/// // A detached task's panic fails the test: "1 task panicked and nobody observed it:
+/// //     task 1 spawned at src/lib.rs:40:5 panicked: boom".
+/// #[gmp::test]
+/// #[should_panic(expected = "panicked: boom")]
+/// async fn detached_panic() {
+///     gmp::spawn(async { panic!("boom") }).detach();
+///     gmp::time::sleep(std::time::Duration::from_millis(20)).await;
+/// }
+///
+/// // Awaited, the panic is the handle's `Err`: observed, the test passes.
+/// #[gmp::test]
+/// async fn awaited_panic() {
+///     let err = gmp::spawn(async { panic!("boom") }).await.unwrap_err();
+///     assert!(err.is_panic());
+/// }
+///
+/// // A panic the test expects, not awaited.
+/// #[gmp::test(allow_panics)]
+/// async fn panics_allowed() {
+///     gmp::spawn(async { panic!("expected") }).detach();
 /// }
 /// # fn main() {}
 /// ```

@@ -1,4 +1,5 @@
-//! The attribute's arguments: `#[gmp::main(maxprocs = 4)]`, `#[gmp::test(allow_leaks)]`.
+//! The attribute's arguments: `#[gmp::main(maxprocs = 4)]`, `#[gmp::test(allow_leaks)]`,
+//! `#[gmp::test(allow_panics)]`.
 //!
 //! Parsing never gives up on the first mistake: every argument is checked, each error is kept
 //! with the span of the token that caused it, and the valid part of the arguments is still
@@ -10,8 +11,8 @@ use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprArray, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
-/// The arguments both attributes accept (`allow_leaks` is for `#[gmp::test]` only; the caller
-/// checks that, knowing which attribute it expands).
+/// The arguments both attributes accept (`allow_leaks` and `allow_panics` are for
+/// `#[gmp::test]` only; the caller checks that, knowing which attribute it expands).
 #[derive(Default)]
 pub(crate) struct Args {
     /// `maxprocs = N`: the number of workers; `None` keeps the `Builder`'s default
@@ -23,6 +24,10 @@ pub(crate) struct Args {
     pub(crate) allow_leaks: Option<(AllowLeaks, Span)>,
     /// Whether `allow_leaks` was given, even with a bad value.
     allow_leaks_seen: bool,
+    /// `allow_panics`: the span of the argument's name.
+    pub(crate) allow_panics: Option<Span>,
+    /// Whether `allow_panics` was given, even with a bad value.
+    allow_panics_seen: bool,
 }
 
 /// Which leaked tasks a test accepts.
@@ -34,7 +39,7 @@ pub(crate) enum AllowLeaks {
 }
 
 /// What every error message offers as the correct form.
-const EXPECTED: &str = "expected `maxprocs = N` or `allow_leaks`";
+const EXPECTED: &str = "expected `maxprocs = N`, `allow_leaks` or `allow_panics`";
 
 /// The forms of `allow_leaks`.
 const ALLOW_LEAKS_FORMS: &str = "`allow_leaks` (no leak check), `allow_leaks = \"src/file.rs:12\"` \
@@ -71,6 +76,10 @@ impl Args {
         let path = meta.path();
         if path.is_ident("allow_leaks") {
             self.take_allow_leaks(meta, errors);
+            return;
+        }
+        if path.is_ident("allow_panics") {
+            self.take_allow_panics(meta, errors);
             return;
         }
         if !path.is_ident("maxprocs") {
@@ -130,6 +139,24 @@ impl Args {
         match allow {
             Ok(allow) => self.allow_leaks = Some((allow, span)),
             Err(e) => errors.push(e),
+        }
+    }
+}
+
+impl Args {
+    fn take_allow_panics(&mut self, meta: Meta, errors: &mut Errors) {
+        let span = meta.path().span();
+        if self.allow_panics_seen {
+            errors.push(syn::Error::new(span, "duplicate argument `allow_panics`"));
+            return;
+        }
+        self.allow_panics_seen = true;
+        match meta {
+            Meta::Path(_) => self.allow_panics = Some(span),
+            other => errors.push(syn::Error::new(
+                other.span(),
+                "`allow_panics` takes no value: write `allow_panics`",
+            )),
         }
     }
 }

@@ -99,6 +99,11 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
                    returns, every task ends)";
         errors.push(syn::Error::new(*span, msg));
     }
+    if let (Kind::Main, Some(span)) = (kind, &args.allow_panics) {
+        let msg = "`allow_panics` is for `#[gmp::test]`: `#[gmp::main]` does not check task \
+                   panics (an unobserved one is logged; see `gmp::runtime::UnhandledPanic`)";
+        errors.push(syn::Error::new(*span, msg));
+    }
     if f.sig.asyncness.is_none() {
         let msg = "the `async` keyword is missing from the function declaration";
         errors.push(syn::Error::new_spanned(f.sig.fn_token, msg));
@@ -154,19 +159,37 @@ fn with_runtime(kind: Kind, args: &Args, f: Function) -> TokenStream {
     // type-checked, and the error already emitted says why it never runs.
     let never_called = (!sig.inputs.is_empty()).then(|| quote!(#[allow(dead_code)]));
     // A test checks that the tasks it spawned are gone (after a grace period), before the
-    // runtime's drop would silently cancel them.
-    let leak_check = match (kind, &args.allow_leaks) {
+    // runtime's drop would silently cancel them, and that none of them panicked unobserved.
+    // The panic check comes after the leak check's wait (a task may panic during it) but is
+    // reported first: a panicked task is often why others are stuck.
+    let leaks = Ident::new("leaks", Span::mixed_site());
+    let find_leaks = match (kind, &args.allow_leaks) {
         (Kind::Test, None) => quote! {
-            ::gmp::leak::check_runtime(&#runtime, &::gmp::leak::Options::new());
+            let #leaks = ::gmp::leak::find(#runtime.handle(), &::gmp::leak::Options::new());
         },
         (Kind::Test, Some((AllowLeaks::Sites(sites), _))) => quote! {
-            ::gmp::leak::check_runtime(
-                &#runtime,
+            let #leaks = ::gmp::leak::find(
+                #runtime.handle(),
                 &::gmp::leak::Options::new() #(.ignore_spawn_site(#sites))*,
             );
         },
         (Kind::Test, Some((AllowLeaks::All, _))) | (Kind::Main, _) => quote!(),
     };
+    let panic_check = match (kind, &args.allow_panics) {
+        (Kind::Test, None) => quote! {
+            #runtime.handle().unhandled_panics().assert_none();
+        },
+        (Kind::Test, Some(_)) | (Kind::Main, _) => quote!(),
+    };
+    let report_leaks = match (kind, &args.allow_leaks) {
+        (Kind::Test, None | Some((AllowLeaks::Sites(_), _))) => quote! {
+            if let ::core::result::Result::Err(#leaks) = #leaks {
+                ::core::panic!("{}", #leaks);
+            }
+        },
+        _ => quote!(),
+    };
+    let leak_check = quote!(#find_leaks #panic_check #report_leaks);
     let run = if sig.inputs.is_empty() {
         quote! {
             #[allow(clippy::expect_used)]
@@ -270,7 +293,11 @@ mod tests {
                     #[allow(clippy::expect_used)]
                     let runtime = ::gmp::Builder::new().build().expect("failed to build the gmp runtime");
                     let output = runtime.block_on(t());
-                    ::gmp::leak::check_runtime(&runtime, &::gmp::leak::Options::new());
+                    let leaks = ::gmp::leak::find(runtime.handle(), &::gmp::leak::Options::new());
+                    runtime.handle().unhandled_panics().assert_none();
+                    if let ::core::result::Result::Err(leaks) = leaks {
+                        ::core::panic!("{}", leaks);
+                    }
                     ::core::mem::drop(runtime);
                     output
                 }
@@ -278,20 +305,34 @@ mod tests {
         );
     }
 
+    /// `#[gmp::test(ATTR)] async fn t() {}`, expanded, as text.
+    fn test(attr: TokenStream) -> String {
+        expand(
+            Kind::Test,
+            attr,
+            quote!(
+                async fn t() {}
+            ),
+        )
+        .to_string()
+    }
+
+    /// `#[gmp::main(ATTR)] async fn main() {}`, expanded, as text.
+    fn main_with(attr: TokenStream) -> String {
+        expand(
+            Kind::Main,
+            attr,
+            quote!(
+                async fn main() {}
+            ),
+        )
+        .to_string()
+    }
+
     #[test]
     fn allow_leaks_forms() {
-        let test = |attr: TokenStream| {
-            expand(
-                Kind::Test,
-                attr,
-                quote!(
-                    async fn t() {}
-                ),
-            )
-            .to_string()
-        };
         let all = test(quote!(allow_leaks));
-        assert!(!all.contains("check_runtime"), "{all}");
+        assert!(!all.contains("leak :: find"), "{all}");
         assert!(!all.contains("compile_error"), "{all}");
         let one = test(quote!(allow_leaks = "src/a.rs:3"));
         assert!(
@@ -313,14 +354,27 @@ mod tests {
             let out = test(bad.clone());
             assert!(out.contains("compile_error"), "{bad}: {out}");
         }
-        let main = expand(
-            Kind::Main,
-            quote!(allow_leaks),
-            quote!(
-                async fn main() {}
-            ),
-        )
-        .to_string();
+        let main = main_with(quote!(allow_leaks));
+        assert!(main.contains("compile_error"), "{main}");
+    }
+
+    #[test]
+    fn allow_panics_forms() {
+        let checked = test(quote!(allow_leaks));
+        assert!(checked.contains("unhandled_panics"), "{checked}");
+        let allowed = test(quote!(allow_panics, allow_leaks = "a.rs"));
+        assert!(!allowed.contains("unhandled_panics"), "{allowed}");
+        assert!(allowed.contains("leak :: find"), "{allowed}");
+        assert!(!allowed.contains("compile_error"), "{allowed}");
+        for bad in [
+            quote!(allow_panics = true),
+            quote!(allow_panics("x")),
+            quote!(allow_panics, allow_panics),
+        ] {
+            let out = test(bad.clone());
+            assert!(out.contains("compile_error"), "{bad}: {out}");
+        }
+        let main = main_with(quote!(allow_panics));
         assert!(main.contains("compile_error"), "{main}");
     }
 

@@ -58,8 +58,8 @@ use proc_macro::TokenStream;
 /// # Errors
 ///
 /// A compile error, at the offending token, for a function that is not `async` or takes
-/// arguments, and for an unknown, repeated or malformed argument (`allow_leaks` included: it is
-/// for tests only).
+/// arguments, and for an unknown, repeated or malformed argument (`allow_leaks` and
+/// `allow_panics` included: they are for tests only).
 #[proc_macro_attribute]
 pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(Kind::Main, attr.into(), item.into()).into()
@@ -72,15 +72,22 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// - `allow_leaks`: no leak check after the body returns. `allow_leaks = "src/file.rs:12"` or
 ///   `allow_leaks = ["src/a.rs", "src/b.rs:7"]`: a leak check that ignores tasks spawned there
 ///   (a path suffix, optionally with a line and column).
+/// - `allow_panics`: no check for unobserved task panics. Without it, a task that panicked
+///   while nobody awaited its `JoinHandle` to the `Err` (detached, or its handle dropped)
+///   fails the test with the panic's message and the task's spawn site.
 ///
 /// # Expansion
 ///
 /// As [`macro@main`]'s, with `#[::core::prelude::v1::test]` added to the generated function
-/// and a leak check between `block_on` and the runtime's drop:
+/// and the checks between `block_on` and the runtime's drop. The panic check runs after the
+/// leak check's wait (a task may panic during it) and is reported first (a panicked task is
+/// often why others are stuck):
 ///
 /// ```text
 /// let output = runtime.block_on(t());
-/// ::gmp::leak::check_runtime(&runtime, &::gmp::leak::Options::new() /* .ignore_spawn_site(..) */);
+/// let leaks = ::gmp::leak::find(runtime.handle(), &::gmp::leak::Options::new() /* .ignore_spawn_site(..) */);
+/// runtime.handle().unhandled_panics().assert_none();   // unless `allow_panics`
+/// if let Err(leaks) = leaks { panic!("{}", leaks); }    // both unless `allow_leaks`
 /// drop(runtime);
 /// ```
 ///
@@ -89,7 +96,8 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Errors
 ///
-/// As [`macro@main`]'s, plus a second `#[test]` attribute and a malformed `allow_leaks`.
+/// As [`macro@main`]'s, plus a second `#[test]` attribute and a malformed `allow_leaks` or
+/// `allow_panics`.
 #[proc_macro_attribute]
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(Kind::Test, attr.into(), item.into()).into()

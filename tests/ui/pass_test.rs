@@ -25,4 +25,10 @@ async fn one_site() {}
 #[gmp::test(maxprocs = 2, allow_leaks = ["src/a.rs", "src/b.rs:7:9"],)]
 async fn several_sites() {}
 
+#[gmp::test(allow_panics)]
+async fn panics_allowed() {}
+
+#[gmp::test(allow_leaks, allow_panics, maxprocs = 1)]
+async fn everything_allowed() {}
+
 fn main() {}

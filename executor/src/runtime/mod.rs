@@ -9,12 +9,14 @@ mod builder;
 pub(crate) mod context;
 pub(crate) mod dump;
 pub(crate) mod metrics;
+pub(crate) mod panics;
 #[cfg(all(target_os = "linux", not(loom)))]
 pub(crate) mod signal;
 
 pub use builder::{Builder, UnhandledPanic};
 pub use dump::{Dump, TaskInfo, TaskState, dump};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
+pub use panics::{KEPT_PANICS, PanicRecord, UnhandledPanics};
 
 use std::fmt;
 use std::future::Future;
@@ -407,6 +409,30 @@ impl Handle {
     /// ```
     pub fn dump(&self) -> Dump {
         Dump::collect(&self.shared, |_| true)
+    }
+
+    /// The tasks of this runtime that panicked with nobody observing the panic: detached, or
+    /// whose [`JoinHandle`] was dropped without being awaited to its `Err` (see
+    /// [`UnhandledPanics`] for the exact rule). `#[gmp::test]` fails a test when this is not
+    /// empty after its body returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     gmp_executor::spawn(async { panic!("boom") }).detach();
+    ///     while rt.handle().unhandled_panics().is_empty() {
+    ///         gmp_executor::yield_now().await;
+    ///     }
+    /// });
+    /// let panics = rt.handle().unhandled_panics();
+    /// assert_eq!(panics.count(), 1);
+    /// assert!(panics.to_string().contains("panicked: boom"));
+    /// ```
+    pub fn unhandled_panics(&self) -> UnhandledPanics {
+        self.shared.registry.sync_with_removals();
+        self.shared.panics.snapshot()
     }
 
     /// A snapshot of the runtime's counters; see [`Runtime::metrics`].

@@ -185,4 +185,8 @@ impl Schedule for BlockingSchedule {
     fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
         self.0.unhandled_panic(task, payload);
     }
+
+    fn panic_completing(&self, begin: bool) {
+        self.0.panics.completing(begin);
+    }
 }

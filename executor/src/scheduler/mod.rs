@@ -100,6 +100,8 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     /// Set when a detached task panicked under `UnhandledPanic::ShutdownRuntime`.
     panicked: AtomicBool,
+    /// Every unhandled task panic, for `Handle::unhandled_panics` (and `#[gmp::test]`).
+    pub(crate) panics: crate::runtime::panics::Log,
     /// Worker cores not yet claimed by their threads.
     cores: Mutex<Vec<Option<Box<Core>>>>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -160,6 +162,7 @@ impl Shared {
                 timer_owner: AtomicUsize::new(NO_TIMER_OWNER),
                 shutdown: AtomicBool::new(false),
                 panicked: AtomicBool::new(false),
+                panics: Default::default(),
                 cores: Mutex::new(cores),
                 threads: Mutex::new(Vec::with_capacity(n)),
                 exited: Mutex::new(0),
@@ -372,7 +375,8 @@ impl Shared {
             if self.panicked.load(Ordering::Acquire) {
                 panic!(
                     "a task panicked and the runtime was built with UnhandledPanic::ShutdownRuntime; \
-                     the runtime has shut down"
+                     the runtime has shut down: {:#}",
+                    self.panics.snapshot()
                 );
             }
             let (res, _) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx));
@@ -422,6 +426,7 @@ impl Shared {
             task.id,
             task.spawn_site()
         );
+        self.panics.record(task.id, task.spawn_site(), message);
         if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
             self.panicked.store(true, Ordering::Release);
             self.begin_shutdown();
@@ -522,6 +527,10 @@ impl Schedule for Arc<Shared> {
 
     fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
         Shared::unhandled_panic(self, task, payload);
+    }
+
+    fn panic_completing(&self, begin: bool) {
+        self.panics.completing(begin);
     }
 }
 

@@ -116,13 +116,21 @@ where
     }
 
     /// Replaces the stage, dropping what was there (the future, on completion). A panic in that
-    /// drop is caught: the stored output wins.
+    /// drop is caught: the stored output wins, and the panic, which no `JoinHandle` can see,
+    /// is reported as unhandled.
     fn store(&self, out: Result<F::Output, JoinError>) {
         let old = self.cell().stage.with_mut(|stage| {
             // SAFETY: we hold RUNNING (exclusive access to the stage).
             unsafe { std::mem::replace(&mut *stage, Stage::Consumed) }
         });
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(old)));
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(old))) {
+            let scheduler = &self.cell().scheduler;
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                scheduler.unhandled_panic(self.header(), &*payload)
+            }));
+            // The payload's own destructor may panic too; it is nobody's to report.
+            let _ = catch_unwind(AssertUnwindSafe(|| drop(payload)));
+        }
         self.cell().stage.with_mut(|stage| {
             // SAFETY: as above.
             unsafe { *stage = Stage::Finished(out) }
@@ -138,6 +146,14 @@ where
     /// Publishes the output, wakes the joiner or disposes of the output, releases the
     /// registry's and the running reference. Consumes the running reference.
     fn complete(self) {
+        let panicked = self.cell().stage.with(|stage| {
+            // SAFETY: we hold RUNNING (exclusive access to the stage).
+            matches!(unsafe { &*stage }, Stage::Finished(Err(e)) if e.is_panic())
+        });
+        if panicked {
+            // The report below may come after the unregistering: announce it first.
+            self.cell().scheduler.panic_completing(true);
+        }
         // Unregister first, so that once a joiner sees the output the task no longer counts
         // as live (`num_tasks()` right after `h.await` does not include it).
         let released = self.cell().scheduler.release(self.header());
@@ -167,6 +183,9 @@ where
                 });
             }
         }));
+        if panicked {
+            self.cell().scheduler.panic_completing(false);
+        }
         let refs = if released { 2 } else { 1 };
         if self.header().state.ref_dec_n(refs) {
             self.dealloc();

@@ -36,6 +36,10 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     fn release(&self, task: &Header) -> bool;
     /// A task nobody joins panicked.
     fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send));
+    /// A task whose output is a panic is completing: `true` before it leaves the registry,
+    /// `false` once its panic is reported or handed to its joiner. Lets a checker that saw the
+    /// registry empty wait for reports still on their way (see `runtime::panics`).
+    fn panic_completing(&self, _begin: bool) {}
 }
 
 pub(crate) struct Vtable {

@@ -327,6 +327,14 @@ impl Registry {
         true
     }
 
+    /// Takes and releases every shard's lock: whatever a completing task did before its
+    /// removal that `len` has shown is then visible to the caller (see `runtime::panics`).
+    pub(crate) fn sync_with_removals(&self) {
+        for shard in self.shards.iter() {
+            drop(shard.lock());
+        }
+    }
+
     /// Live tasks (a racy but cheap sum of per-shard counts).
     pub(crate) fn len(&self) -> usize {
         self.shards
