@@ -7,9 +7,9 @@
 //! contains a given text, or to exit cleanly (its own assertions passed). Each child gets
 //! `CHILD_LIMIT` before it is killed and the row reported as hung.
 //!
-//! Rows marked `needs: wt/timers` expect the saturating durations of issue 12 §3
-//! (`context::with_timeout(Duration::MAX)`, `Runtime::shutdown_timeout(Duration::MAX)`), which
-//! land with that branch; before it, they fail with "overflow when adding duration to instant".
+//! Durations saturate: `context::with_timeout(Duration::MAX)` and
+//! `Runtime::shutdown_timeout(Duration::MAX)` must return, not panic with "overflow when adding
+//! duration to instant".
 
 use std::future::Future;
 use std::io::Read;
@@ -36,7 +36,6 @@ struct Row {
     /// Extra environment for the child.
     env: &'static [(&'static str, &'static str)],
     /// A branch the row's expectation depends on, if not yet merged.
-    needs: Option<&'static str>,
     run: fn(),
 }
 
@@ -55,7 +54,6 @@ const ROWS: &[Row] = &[
         name: "maxprocs_zero",
         expect: Expect::Panic("maxprocs must be at least 1"),
         env: &[],
-        needs: None,
         run: || {
             gmp::Builder::new().maxprocs(0);
         },
@@ -64,7 +62,6 @@ const ROWS: &[Row] = &[
         name: "gomaxprocs_env_zero",
         expect: Expect::Panic("GOMAXPROCS must be a positive integer, got \"0\""),
         env: &[("GOMAXPROCS", "0")],
-        needs: None,
         run: || {
             let e = gmp::Runtime::new().unwrap_err();
             panic!("{e}");
@@ -74,7 +71,6 @@ const ROWS: &[Row] = &[
         name: "global_queue_interval_zero",
         expect: Expect::Panic("global_queue_interval must be at least 1"),
         env: &[],
-        needs: None,
         run: || {
             gmp::Builder::new().global_queue_interval(0);
         },
@@ -83,7 +79,6 @@ const ROWS: &[Row] = &[
         name: "max_blocking_threads_zero",
         expect: Expect::Panic("max_blocking_threads must be at least 1"),
         env: &[],
-        needs: None,
         run: || {
             gmp::Builder::new().max_blocking_threads(0);
         },
@@ -92,7 +87,6 @@ const ROWS: &[Row] = &[
         name: "sysmon_threshold_zero",
         expect: Expect::Panic("sysmon_threshold must be positive"),
         env: &[],
-        needs: None,
         run: || {
             gmp::Builder::new().sysmon_threshold(Duration::ZERO);
         },
@@ -101,7 +95,6 @@ const ROWS: &[Row] = &[
         name: "spawn_outside_a_runtime",
         expect: Expect::Panic("gmp::spawn called outside a gmp runtime"),
         env: &[],
-        needs: None,
         run: || {
             gmp::spawn(async {}).detach();
         },
@@ -110,7 +103,6 @@ const ROWS: &[Row] = &[
         name: "spawn_blocking_outside_a_runtime",
         expect: Expect::Panic("gmp::spawn_blocking called outside a gmp runtime"),
         env: &[],
-        needs: None,
         run: || {
             gmp::spawn_blocking(|| {}).detach();
         },
@@ -119,7 +111,6 @@ const ROWS: &[Row] = &[
         name: "handle_current_outside_a_runtime",
         expect: Expect::Panic("Handle::current() called outside a gmp runtime"),
         env: &[],
-        needs: None,
         run: || {
             gmp::Handle::current();
         },
@@ -128,7 +119,6 @@ const ROWS: &[Row] = &[
         name: "num_tasks_outside_a_runtime",
         expect: Expect::Panic("called outside a gmp runtime"),
         env: &[],
-        needs: None,
         run: || {
             gmp::runtime::num_tasks();
         },
@@ -139,7 +129,6 @@ const ROWS: &[Row] = &[
             "Runtime::block_on called from a thread that is already running a gmp runtime",
         ),
         env: &[],
-        needs: None,
         run: || {
             let (outer, inner) = (rt(), rt());
             outer.block_on(async { inner.block_on(async {}) });
@@ -151,7 +140,6 @@ const ROWS: &[Row] = &[
             "Runtime::block_on called from a thread that is already running a gmp runtime",
         ),
         env: &[],
-        needs: None,
         run: || {
             let rt = rt();
             let err = rt.block_on(async {
@@ -166,7 +154,6 @@ const ROWS: &[Row] = &[
         name: "leak_check_inside_a_task",
         expect: Expect::Panic("gmp::leak check called from a task of the runtime it checks"),
         env: &[],
-        needs: None,
         run: || {
             let err = block_on(async {
                 gmp::spawn(async { gmp::leak::verify_none() })
@@ -180,7 +167,6 @@ const ROWS: &[Row] = &[
         name: "join_error_into_panic_of_a_cancellation",
         expect: Expect::Panic("`JoinError::into_panic` called on a cancelled task's error"),
         env: &[],
-        needs: None,
         run: || {
             let err = block_on(async {
                 let h = gmp::spawn(std::future::pending::<()>());
@@ -195,7 +181,6 @@ const ROWS: &[Row] = &[
         name: "shutdown_timeout_max",
         expect: Expect::Ok,
         env: &[],
-        needs: Some("wt/timers"),
         run: || {
             let rt = rt();
             rt.spawn(std::future::pending::<()>()).detach();
@@ -207,21 +192,18 @@ const ROWS: &[Row] = &[
         name: "waitgroup_negative",
         expect: Expect::Panic("sync: negative WaitGroup counter"),
         env: &[],
-        needs: None,
         run: || gmp::WaitGroup::new().add(-1),
     },
     Row {
         name: "waitgroup_done_at_zero",
         expect: Expect::Panic("sync: negative WaitGroup counter"),
         env: &[],
-        needs: None,
         run: || gmp::WaitGroup::new().done(),
     },
     Row {
         name: "waitgroup_overflow",
         expect: Expect::Panic("sync: WaitGroup counter overflows"),
         env: &[],
-        needs: None,
         run: || gmp::WaitGroup::new().add(isize::MAX),
     },
     // --- Channels ---
@@ -230,7 +212,6 @@ const ROWS: &[Row] = &[
         name: "send_on_a_closed_channel",
         expect: Expect::Ok,
         env: &[],
-        needs: None,
         run: || {
             block_on(async {
                 let (tx, _rx) = chan::bounded::<String>(1);
@@ -247,7 +228,6 @@ const ROWS: &[Row] = &[
         name: "close_a_closed_channel",
         expect: Expect::Ok,
         env: &[],
-        needs: None,
         run: || {
             let (tx, rx) = chan::bounded::<u8>(0);
             assert!(tx.close());
@@ -261,7 +241,6 @@ const ROWS: &[Row] = &[
         name: "channel_of_huge_capacity",
         expect: Expect::Ok,
         env: &[],
-        needs: None,
         run: || {
             let (tx, rx) = chan::bounded::<u64>(usize::MAX);
             for i in 0..10_000 {
@@ -276,7 +255,6 @@ const ROWS: &[Row] = &[
         name: "select_with_every_arm_disabled",
         expect: Expect::Panic("all tasks are asleep - deadlock!"),
         env: &[],
-        needs: None,
         run: || {
             block_on(async {
                 let (_tx, rx) = chan::bounded::<u8>(0);
@@ -293,7 +271,6 @@ const ROWS: &[Row] = &[
         name: "mutex_relock",
         expect: Expect::Panic("all tasks are asleep - deadlock!"),
         env: &[],
-        needs: None,
         run: || {
             block_on(async {
                 let m = gmp::Mutex::new(0);
@@ -309,7 +286,6 @@ const ROWS: &[Row] = &[
         name: "mutex_unlock_of_unlocked_is_unrepresentable",
         expect: Expect::Ok,
         env: &[],
-        needs: None,
         run: || {
             let m = gmp::Mutex::new(0);
             drop(m.try_lock().unwrap());
@@ -323,7 +299,6 @@ const ROWS: &[Row] = &[
         name: "semaphore_too_many_permits",
         expect: Expect::Panic("semaphore: too many permits"),
         env: &[],
-        needs: None,
         run: || {
             gmp::Semaphore::new(usize::MAX);
         },
@@ -332,14 +307,12 @@ const ROWS: &[Row] = &[
         name: "semaphore_release_overflow",
         expect: Expect::Panic("semaphore: released more than MAX_PERMITS permits"),
         env: &[],
-        needs: None,
         run: || gmp::Semaphore::new(gmp::sync::semaphore::MAX_PERMITS).release(1),
     },
     Row {
         name: "errgroup_limit_zero",
         expect: Expect::Panic("errgroup: a limit of 0 would never start a member"),
         env: &[],
-        needs: None,
         run: || gmp::errgroup::Group::<std::io::Error>::new().set_limit(0),
     },
     // --- Durations and deadlines ---
@@ -347,7 +320,6 @@ const ROWS: &[Row] = &[
         name: "sleep_and_timeout_of_duration_max",
         expect: Expect::Ok,
         env: &[],
-        needs: None,
         run: || {
             block_on(async {
                 assert_eq!(gmp::time::timeout(Duration::MAX, async { 7 }).await, Ok(7));
@@ -362,7 +334,6 @@ const ROWS: &[Row] = &[
         name: "ticker_of_zero_period",
         expect: Expect::Panic("non-positive interval for Ticker::new"),
         env: &[],
-        needs: None,
         run: || {
             block_on(async {
                 drop(gmp::time::Ticker::new(Duration::ZERO));
@@ -373,7 +344,6 @@ const ROWS: &[Row] = &[
         name: "past_deadlines",
         expect: Expect::Ok,
         env: &[],
-        needs: None,
         run: || {
             block_on(async {
                 let past = Instant::now() - Duration::from_secs(1);
@@ -394,7 +364,6 @@ const ROWS: &[Row] = &[
         name: "context_with_timeout_max",
         expect: Expect::Ok,
         env: &[],
-        needs: Some("wt/timers"),
         run: || {
             block_on(async {
                 let bg = gmp::context::Context::background();
@@ -452,7 +421,6 @@ fn bad_input_table() {
         })
         .collect();
     let mut failures = Vec::new();
-    let mut dependent = Vec::new();
     for (row, mut child) in children {
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -485,19 +453,13 @@ fn bad_input_table() {
             (Some(s), Expect::Panic(msg)) if !s.success() && out.contains(msg) => Ok(()),
             (Some(_), Expect::Panic(msg)) => Err(format!("expected a panic with {msg:?}")),
         };
-        let needs = row.needs.map_or(String::new(), |b| format!(" [needs {b}]"));
         eprintln!(
-            "stress: bad input {:<45} {:<6}{needs}",
+            "stress: bad input {:<45} {:<6}",
             row.name,
             if verdict.is_ok() { "ok" } else { "FAILED" }
         );
         if let Err(why) = verdict {
-            let report = format!("row {}{needs}: {why}; child output:\n{out}", row.name);
-            if row.needs.is_some() {
-                dependent.push(report);
-            } else {
-                failures.push(report);
-            }
+            failures.push(format!("row {}: {why}; child output:\n{out}", row.name));
         }
     }
     eprintln!(
@@ -505,13 +467,5 @@ fn bad_input_table() {
         ROWS.len(),
         start.elapsed()
     );
-    for d in &dependent {
-        eprintln!("stress: bad input row waiting for its branch: {d}");
-    }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    // Rows that need another branch fail loudly too once it is merged; until then, set
-    // GMP_BAD_INPUT_STRICT=1 to see them fail the test.
-    if std::env::var_os("GMP_BAD_INPUT_STRICT").is_some() {
-        assert!(dependent.is_empty(), "{}", dependent.join("\n\n"));
-    }
 }
