@@ -67,8 +67,23 @@ fn waiting_task_shows_spawn_site_polls_and_time_in_state() {
 #[test]
 fn running_runnable_and_blocking_states() {
     // One worker: a task spinning on it keeps the task it spawns runnable in its LIFO slot.
-    let rt = rt(1);
+    // sysmon off: on a loaded machine it would hand the stuck slot to its helper, which runs
+    // the child before a dump sees it runnable.
+    let rt = gmp_executor::Builder::new()
+        .maxprocs(1)
+        .sysmon(false)
+        .build()
+        .unwrap();
     let release = Arc::new(AtomicBool::new(false));
+    // A failed assertion below must not leave the spinner spinning (the runtime's drop would
+    // wait for it for good).
+    struct Release(Arc<AtomicBool>);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    let _release_on_unwind = Release(release.clone());
     let (id_tx, id_rx) = std::sync::mpsc::channel();
     let r = release.clone();
     let spinner = rt.spawn(async move {
