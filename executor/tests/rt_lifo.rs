@@ -2,30 +2,19 @@
 //! another worker within microseconds; a producer/consumer pipeline whose waker keeps making
 //! progress is not split across workers.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use gmp_executor::{Builder, Runtime};
 
+mod common;
+use common::Ready;
+
 /// Two workers and no sysmon, so only a searching worker can rescue a stranded task.
 fn rt2() -> Runtime {
     Builder::new().maxprocs(2).sysmon(false).build().unwrap()
-}
-
-/// An always-ready leaf future that spends budget, as gmp's channel operations do.
-struct Ready;
-
-impl Future for Ready {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        std::task::ready!(gmp_executor::coop::poll_proceed(cx));
-        Poll::Ready(())
-    }
 }
 
 /// The waker wakes a parked task (into its own LIFO slot), spends `spent` units of budget, then
