@@ -107,6 +107,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         }
         Some(n) => {
             c.set(Some(n - 1));
+            crate::scheduler::worker::note_progress();
             Poll::Ready(())
         }
     })

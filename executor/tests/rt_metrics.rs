@@ -1,22 +1,11 @@
 //! `Runtime::metrics`: each counter moves when its event happens.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use gmp_executor::Builder;
 
-/// An always-ready leaf future that spends budget, as gmp's channel operations do.
-struct Ready;
-
-impl Future for Ready {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        std::task::ready!(gmp_executor::coop::poll_proceed(cx));
-        Poll::Ready(())
-    }
-}
+mod common;
+use common::Ready;
 
 #[test]
 fn task_counts_and_injection_pops() {

@@ -23,10 +23,14 @@ pub(crate) struct WorkerStats {
     /// The current poll, for sysmon; also counts polls.
     pub(crate) watch: crate::scheduler::sysmon::PollWatch,
     pub(crate) steals: Counter,
+    pub(crate) lifo_steals: Counter,
     pub(crate) parks: Counter,
     pub(crate) lifo_hits: Counter,
     pub(crate) inject_pops: Counter,
     pub(crate) budget_exhaustions: Counter,
+    /// Budget units spent by the worker's polls (`worker::note_progress`): whether its current
+    /// poll is getting anywhere, for a thief eyeing its LIFO slot.
+    pub(crate) progress: Counter,
 }
 
 /// A counter with a single writer.
@@ -65,6 +69,9 @@ pub struct WorkerMetrics {
     pub polls: u64,
     /// Successful steals from another worker's queue or LIFO slot.
     pub steals: u64,
+    /// Of `steals`, tasks taken from another worker's LIFO slot: its owner was stuck inside
+    /// one poll, or kept the task waiting there too long.
+    pub lifo_steals: u64,
     /// Times the worker parked for lack of work.
     pub parks: u64,
     /// Tasks taken from the LIFO slot (Go's `runnext`).
@@ -127,6 +134,7 @@ impl RuntimeMetrics {
             .map(|r| WorkerMetrics {
                 polls: r.stats.watch.polls(),
                 steals: r.stats.steals.get(),
+                lifo_steals: r.stats.lifo_steals.get(),
                 parks: r.stats.parks.get(),
                 lifo_hits: r.stats.lifo_hits.get(),
                 inject_pops: r.stats.inject_pops.get(),
@@ -167,10 +175,11 @@ impl fmt::Display for RuntimeMetrics {
         for (i, w) in self.workers.iter().enumerate() {
             write!(
                 f,
-                "worker {i}: {} polls, {} steals, {} parks, {} LIFO hits, {} injection pops, \
-                 {} budget exhaustions; queue {}{}",
+                "worker {i}: {} polls, {} steals ({} from LIFO), {} parks, {} LIFO hits, \
+                 {} injection pops, {} budget exhaustions; queue {}{}",
                 w.polls,
                 w.steals,
+                w.lifo_steals,
                 w.parks,
                 w.lifo_hits,
                 w.inject_pops,

@@ -121,6 +121,12 @@ impl PollWatch {
         self.seq.load(Ordering::Relaxed).div_ceil(2)
     }
 
+    /// Twice the polls started, plus one while a poll runs; Relaxed, for a thief's heuristic
+    /// (the task it may take changes hands through the LIFO slot).
+    pub(crate) fn seq_relaxed(&self) -> u64 {
+        self.seq.load(Ordering::Relaxed)
+    }
+
     fn seq(&self) -> u64 {
         // Acquire: pairs with the Release in `begin`.
         self.seq.load(Ordering::Acquire)

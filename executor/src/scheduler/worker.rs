@@ -5,6 +5,19 @@
 //! thread touches, and the thread-local [`WorkerContext`] through which a task polled on this
 //! worker reaches the core to schedule the tasks it wakes.
 //!
+//! # How a thief tells a stuck worker from a busy one
+//!
+//! Each worker counts, on its own stats line, its polls (the poll sequence, odd while a poll
+//! runs) and its *progress*: the coop budget units its polls spend (`note_progress`, one
+//! store per gmp leaf operation) plus one after each futex wake it makes. A searching worker
+//! that sees a task in a peer's LIFO slot notes both, waits the back-off, and looks again: a new
+//! poll means the owner reaches its slot itself; the same poll with no progress means it is
+//! stuck (a sleep, a blocking call, a loop without `.await`), and the task is taken. The same
+//! poll with progress means it is busy, and the task waits for that poll to end, up to a
+//! patience. The counters are `Relaxed` heuristics: a wrong guess only moves a task to another
+//! worker, or lets it wait a few microseconds longer; the task itself changes hands through the
+//! slot's `compare_exchange`.
+//!
 //! # Invariants
 //!
 //! - The core's `RefCell` is never borrowed while task code runs (polls, and drops of tasks
@@ -26,9 +39,17 @@ use crate::task::raw::{Notified, RawTask};
 /// Consecutive LIFO-slot polls allowed before the worker takes from its queue instead.
 const MAX_LIFO_POLLS: u8 = 3;
 
-/// How long a task must sit in a busy worker's LIFO slot, with its owner inside the same poll,
-/// before a searching worker takes it (Go's `runqgrab` waits ~3 us likewise).
+/// How long a searching worker watches a busy worker's LIFO slot before it may take the task
+/// there: if the owner spent no budget and started no poll meanwhile, it is stuck (blocked in a
+/// syscall, a lock, a sleep, a loop without `.await`) and the task is taken (Go's `runqgrab`
+/// waits ~3 us likewise, but does not look at progress).
 const LIFO_STEAL_BACKOFF: Duration = Duration::from_micros(3);
+
+/// How long a task may sit in the LIFO slot of an owner that keeps making progress inside one
+/// poll before a searching worker takes it anyway: an active pipeline (a consumer that woke
+/// its producer) stays on one core, but a task woken by a long poll that awaits only now and
+/// then does not wait for the whole poll.
+const LIFO_STEAL_PATIENCE: Duration = Duration::from_micros(100);
 
 /// How long a searching worker keeps looking (stealing, watching busy LIFO slots) before it
 /// parks, while another worker is awake: Go's spinning M. Producers see the searcher and skip
@@ -72,9 +93,64 @@ pub(crate) struct WorkerContext {
     /// `index` as the tasks' diagnostics record it.
     place: u16,
     core: RefCell<Box<Core>>,
-    /// `steal_stranded_lifo`'s list of occupied slots, kept to avoid an allocation per search
-    /// round: (worker, task in its slot, its tick then).
-    stranded: RefCell<Vec<(usize, *mut crate::task::header::Header, u32)>>,
+    /// `steal_stranded_lifo`'s view of the other workers' LIFO slots, one entry per worker,
+    /// kept across search rounds.
+    stranded: RefCell<Vec<Watch>>,
+}
+
+/// What a searching worker last saw of one peer's LIFO slot.
+#[derive(Clone, Copy)]
+struct Watch {
+    /// The task in the slot (null: empty, or not looked at).
+    task: *mut crate::task::header::Header,
+    /// The owner's poll sequence then (odd: inside a poll); the same sequence means the same
+    /// poll.
+    seq: u64,
+    /// The owner's progress count then.
+    progress: u64,
+    /// When this task was first seen in the slot during this poll.
+    since: Instant,
+}
+
+impl Watch {
+    /// What to do about the watched task, the back-off after the look, given what its owner
+    /// shows now.
+    fn verdict(&self, seq: u64, progress: u64, now: Instant) -> Verdict {
+        if seq != self.seq {
+            Verdict::MovedOn
+        } else if progress == self.progress
+            || now.saturating_duration_since(self.since) >= LIFO_STEAL_PATIENCE
+        {
+            Verdict::Take
+        } else {
+            Verdict::Wait
+        }
+    }
+}
+
+/// A thief's decision about a task in a peer's LIFO slot.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// The owner started another poll: it takes the task itself.
+    MovedOn,
+    /// The owner is inside the same poll and making progress: the task runs soon.
+    Wait,
+    /// The owner is stuck (same poll, no budget spent), or has kept the task waiting inside one
+    /// poll for `LIFO_STEAL_PATIENCE`: take it.
+    Take,
+}
+
+/// Notes that the current task spent a unit of budget: its worker is making progress, so a
+/// task it woke into its LIFO slot will run soon without being stolen (see
+/// `steal_stranded_lifo`). Called by `coop::poll_proceed`; costs a thread-local read and a
+/// store to a line this worker owns.
+#[inline]
+pub(crate) fn note_progress() {
+    context::with_worker(|cx| {
+        if let Some(cx) = cx {
+            cx.remote().stats.progress.add(1);
+        }
+    });
 }
 
 /// Counts a task taken from the injection queue, if this thread is a worker.
@@ -139,6 +215,9 @@ pub(crate) fn schedule_local(
         // if this worker stays inside its current poll.
         if shared.idle.notify_should_wakeup() {
             shared.notify_parked();
+            // Back from the futex call (which may take longer than the thief's back-off): the
+            // woken peer must not mistake that wait for a stuck poll.
+            cx.remote().stats.progress.add(1);
         }
         Ok(())
     })
@@ -148,13 +227,19 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
     let Some(core) = shared.take_core(index) else {
         return;
     };
-    let peers = shared.num_workers().saturating_sub(1);
+    let empty = Watch {
+        task: ptr::null_mut(),
+        seq: 0,
+        progress: 0,
+        since: Instant::now(),
+    };
+    let watches = vec![empty; shared.num_workers()];
     let cx = WorkerContext {
         shared,
         index,
         place: crate::task::header::worker_place(index),
         core: RefCell::new(core),
-        stranded: RefCell::new(Vec::with_capacity(peers)),
+        stranded: RefCell::new(watches),
     };
     let _guard = context::enter_worker(&cx);
     let _time = crate::time::driver::enter(cx.shared.time.clone(), index);
@@ -250,9 +335,6 @@ impl WorkerContext {
         let mut core = self.core.borrow_mut();
         core.tick = core.tick.wrapping_add(1);
         let tick = core.tick;
-        self.shared().remotes[self.index]
-            .tick
-            .store(tick, Ordering::Relaxed);
         let shared = self.shared();
         if tick % shared.config.global_queue_interval == 0 {
             drop(core);
@@ -316,7 +398,7 @@ impl WorkerContext {
                 core.is_searching = true;
             }
         }
-        let linger_until = Instant::now() + SEARCH_LINGER;
+        let mut linger_until = Instant::now() + SEARCH_LINGER;
         loop {
             {
                 let mut core = self.core.borrow_mut();
@@ -339,9 +421,18 @@ impl WorkerContext {
             if n == 1 || shared.is_shutdown() {
                 return None;
             }
-            if let Stranded::Took(t) = self.steal_stranded_lifo() {
-                self.remote().stats.steals.add(1);
-                return Some(t);
+            match self.steal_stranded_lifo() {
+                Stranded::Took(t) => {
+                    self.remote().stats.steals.add(1);
+                    self.remote().stats.lifo_steals.add(1);
+                    return Some(t);
+                }
+                // Stay until the watched task's patience runs out, should its owner stay in
+                // the same poll that long.
+                Stranded::Watching(since) => {
+                    linger_until = linger_until.max(since + LIFO_STEAL_PATIENCE);
+                }
+                Stranded::Nothing => {}
             }
             // Linger while another worker is awake (it may hand us work), then park.
             if Instant::now() >= linger_until || shared.idle.num_parked() + 1 >= n {
@@ -354,47 +445,82 @@ impl WorkerContext {
     }
 
     /// Looks at the other workers' LIFO slots; if one holds a task, waits the back-off and takes
-    /// it if its owner is still inside the same poll.
+    /// it if its owner is stuck (still inside the same poll, no budget spent), or has kept it
+    /// waiting inside one poll for longer than `LIFO_STEAL_PATIENCE`.
     fn steal_stranded_lifo(&self) -> Stranded {
         let shared = self.shared();
-        let mut seen = self.stranded.borrow_mut();
-        seen.clear();
-        seen.extend(
-            shared
-                .remotes
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != self.index)
-                .filter_map(|(i, r)| {
-                    let p = r.lifo.load(Ordering::Acquire);
-                    (!p.is_null()).then(|| (i, p, r.tick.load(Ordering::Relaxed)))
-                }),
-        );
-        if seen.is_empty() {
+        let mut watches = self.stranded.borrow_mut();
+        let now = Instant::now();
+        let mut any = false;
+        for (i, (r, w)) in shared.remotes.iter().zip(watches.iter_mut()).enumerate() {
+            if i == self.index {
+                continue;
+            }
+            let task = r.lifo.load(Ordering::Relaxed);
+            let seq = r.stats.watch.seq_relaxed();
+            if task.is_null() || seq % 2 == 0 {
+                // Empty, or the owner is between polls: it looks at its slot before it can park.
+                w.task = ptr::null_mut();
+                continue;
+            }
+            any = true;
+            if task != w.task || seq != w.seq {
+                // A new task, or a new poll: start the patience clock again. (A task pointer
+                // reused by a new task within one poll only makes the thief take it sooner.)
+                w.since = now;
+            }
+            w.task = task;
+            w.seq = seq;
+            w.progress = r.stats.progress.get();
+        }
+        if !any {
             return Stranded::Nothing;
         }
-        let until = Instant::now() + LIFO_STEAL_BACKOFF;
-        while Instant::now() < until {
-            std::hint::spin_loop();
+        let until = now + LIFO_STEAL_BACKOFF;
+        let mut now = Instant::now();
+        while now < until {
+            // Yield rather than spin: should the owner share this CPU (its thread preempted,
+            // say by us waking up on it), it runs and shows its progress.
+            std::thread::yield_now();
+            now = Instant::now();
         }
-        for &(i, p, tick) in seen.iter() {
-            let r = &shared.remotes[i];
-            if r.tick.load(Ordering::Relaxed) != tick {
+        let mut oldest: Option<Instant> = None;
+        for (i, w) in watches.iter().enumerate() {
+            if w.task.is_null() || i == self.index {
                 continue;
+            }
+            let r = &shared.remotes[i];
+            let seq = r.stats.watch.seq_relaxed();
+            let progress = r.stats.progress.get();
+            match w.verdict(seq, progress, now) {
+                Verdict::MovedOn => continue,
+                Verdict::Wait => {
+                    oldest = Some(oldest.map_or(w.since, |o| o.min(w.since)));
+                    continue;
+                }
+                Verdict::Take => {}
             }
             // Acquire on success: take ownership of the task published by the owner's swap.
             if r.lifo
-                .compare_exchange(p, ptr::null_mut(), Ordering::Acquire, Ordering::Relaxed)
+                .compare_exchange(
+                    w.task,
+                    ptr::null_mut(),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
                 .is_ok()
             {
                 tracing::trace!(victim = i, "took a stranded LIFO task");
                 // SAFETY: the slot owned this Notified reference; the CAS moved it to us.
                 return Stranded::Took(unsafe {
-                    Notified::from_raw(RawTask::from_raw(ptr::NonNull::new(p).unwrap()))
+                    Notified::from_raw(RawTask::from_raw(ptr::NonNull::new(w.task).unwrap()))
                 });
             }
         }
-        Stranded::Watching
+        match oldest {
+            Some(since) => Stranded::Watching(since),
+            None => Stranded::Nothing,
+        }
     }
 
     /// Fires expired timers (the wakes land in this worker's queues).
@@ -476,6 +602,49 @@ impl WorkerContext {
 
 enum Stranded {
     Took(Notified),
-    Watching,
+    /// A task waits in the slot of an owner making progress, watched since then (the oldest).
+    Watching(Instant),
     Nothing,
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn watch(since: Instant) -> Watch {
+        Watch {
+            task: ptr::null_mut(),
+            seq: 7,
+            progress: 100,
+            since,
+        }
+    }
+
+    #[test]
+    fn a_stuck_owner_loses_its_lifo_task() {
+        let now = Instant::now();
+        assert_eq!(
+            watch(now).verdict(7, 100, now + LIFO_STEAL_BACKOFF),
+            Verdict::Take
+        );
+    }
+
+    #[test]
+    fn a_progressing_owner_keeps_its_lifo_task_for_a_while() {
+        let t0 = Instant::now();
+        let w = watch(t0);
+        assert_eq!(w.verdict(7, 164, t0 + LIFO_STEAL_BACKOFF), Verdict::Wait);
+        assert_eq!(w.verdict(7, 164, t0 + LIFO_STEAL_PATIENCE), Verdict::Take);
+    }
+
+    #[test]
+    fn an_owner_that_moved_on_takes_the_task_itself() {
+        let t0 = Instant::now();
+        let w = watch(t0);
+        assert_eq!(
+            w.verdict(8, 100, t0 + LIFO_STEAL_PATIENCE),
+            Verdict::MovedOn
+        );
+        assert_eq!(w.verdict(8, 101, t0 + LIFO_STEAL_BACKOFF), Verdict::MovedOn);
+    }
 }

@@ -1,9 +1,25 @@
-//! Shared by the integration tests: a runtime with `n` workers, a panic's message, and
-//! `per_config!`, which stamps each test body over 1, 2 and 4 workers.
+//! Shared by the integration tests: a runtime with `n` workers, a panic's message,
+//! `per_config!`, which stamps each test body over 1, 2 and 4 workers, and an always-ready leaf
+//! future.
 
 #![allow(dead_code, unused_macros)] // each test binary uses what it needs
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use gmp_executor::{Builder, Runtime};
+
+/// An always-ready leaf future that spends budget, as gmp's channel operations do.
+pub(crate) struct Ready;
+
+impl Future for Ready {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        std::task::ready!(gmp_executor::coop::poll_proceed(cx));
+        Poll::Ready(())
+    }
+}
 
 /// A runtime with `n` workers.
 pub(crate) fn rt(n: usize) -> Runtime {
