@@ -52,11 +52,13 @@
 //! operations), `selection` (the token that makes one `select!` arm commit), `sender` and
 //! `receiver` (handles and futures), `blocking` (plain-thread operations), `error`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // `ring` is the one exception
 
 mod blocking;
+mod buffered;
 mod error;
 mod receiver;
+mod ring;
 pub(crate) mod selection;
 mod sender;
 mod state;
