@@ -617,6 +617,37 @@ impl<T> Buffered<T> {
         wake.run(None);
     }
 
+    /// For models and tests at quiescence: no waiter is parked while its operation could
+    /// complete, and the counts match the queues (invariant 1).
+    #[cfg(test)]
+    pub(crate) fn assert_settled(&self) {
+        let p = self.lock();
+        let (senders, receivers) = (
+            self.lobby.0.send_parked.load(Ordering::Relaxed),
+            self.lobby.0.recv_parked.load(Ordering::Relaxed),
+        );
+        let count = |q: &Queue| {
+            let mut n = 0;
+            let mut cur = q.head();
+            while let Some(k) = cur {
+                n += 1;
+                cur = p.waiters.next(k);
+            }
+            n
+        };
+        assert_eq!(senders, count(&p.sendq));
+        assert_eq!(receivers, count(&p.recvq));
+        let len = self.ring.len();
+        assert!(len == 0 || receivers == 0, "a receiver is parked beside {len} values");
+        assert!(
+            !self.ring.is_closed() || senders + receivers == 0,
+            "a waiter is parked on a closed channel"
+        );
+        if senders > 0 {
+            assert!(self.ring.is_full(), "a sender is parked beside a free slot");
+        }
+    }
+
     // ---- close ----
 
     /// Closes the channel, waking every parked operation. `false` if it was closed already.

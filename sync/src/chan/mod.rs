@@ -65,6 +65,8 @@ mod state;
 mod waiters;
 
 #[cfg(all(test, loom))]
+mod loom_buffered;
+#[cfg(all(test, loom))]
 mod loom_models;
 
 pub use error::{SendError, TryRecvError, TrySendError};

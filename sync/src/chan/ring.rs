@@ -13,14 +13,17 @@
 //!   with stamp `lap * one_lap + i + 1` it holds the value pushed there, ready for the pop.
 //! - **push**: read `tail` and its slot's stamp; if they are equal, claim the position with one
 //!   CAS on `tail`, write the value, and publish it with one Release store of `tail + 1` into
-//!   the stamp. If the stamp is one lap behind, the ring may be full: compare with `head`.
+//!   the stamp. If the stamp is one lap behind, the slot is not free: the ring is full.
 //! - **pop**: symmetric on `head`; it frees the slot by storing the stamp of the *next* lap.
 //! - **close**: set the `mark` bit of `tail` (one `fetch_or`); pushes then fail, pops drain
 //!   what was pushed before and then report `Closed`.
 //!
-//! A popper that finds its slot claimed but not yet written (a pusher between its CAS and its
-//! stamp store), or a pusher that finds a slot claimed but not yet read, waits for that one
-//! store with a short spin: those windows are a few instructions long.
+//! Nobody spins: a pop that finds its slot claimed but not yet written (a push between its CAS
+//! and its stamp store) reports `Empty`, and a push that finds its slot claimed but not yet
+//! freed reports `Full`. The operation in flight has not completed, so either answer is one a
+//! linearizable queue may give, and the channel parks the caller only after registering, which
+//! the in-flight operation checks for once it publishes (`buffered.rs`). A thread preempted in
+//! that window therefore delays no one but the waiters it is about to wake.
 //!
 //! Both operations take a `gate` called right before each claiming CAS: `select!` uses it to
 //! mark its token busy before the CAS, so that only the arm that commits ever claims a slot
@@ -38,9 +41,8 @@
 //! # Orderings
 //!
 //! Stamp stores are Release and stamp loads Acquire: they carry the value from writer to
-//! reader and the freed slot back. The position CASes are SeqCst, as is the fence before a
-//! full/empty decision reads the other position, so that decision never rests on a stale
-//! position (the same argument as crossbeam's). The channel's waiter protocol adds its own
+//! reader and the freed slot back. The position CASes and `close` are SeqCst, as is the fence
+//! before an empty pop reads `tail` to tell empty from closed-and-drained. The channel's waiter protocol adds its own
 //! fence after each operation (`buffered.rs`).
 //!
 //! Rejected: a `Mutex<VecDeque>` (today's rendezvous path): one lock word for both ends, which
@@ -98,26 +100,6 @@ unsafe impl<T: Send> Send for Ring<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Ring<T> {}
 
-/// Waits a moment for another thread's in-flight stamp store.
-fn snooze(spins: &mut u32) {
-    #[cfg(loom)]
-    {
-        let _ = spins;
-        crate::loom::thread::yield_now();
-    }
-    #[cfg(not(loom))]
-    {
-        if *spins < 6 {
-            for _ in 0..(1 << *spins) {
-                std::hint::spin_loop();
-            }
-            *spins += 1;
-        } else {
-            std::thread::yield_now();
-        }
-    }
-}
-
 impl<T> Ring<T> {
     pub(crate) fn new(cap: usize) -> Ring<T> {
         assert!(cap > 0, "a ring needs room for one value");
@@ -156,7 +138,6 @@ impl<T> Ring<T> {
         value: T,
         mut gate: impl FnMut() -> bool,
     ) -> Result<(), PushError<T>> {
-        let mut spins = 0;
         // Relaxed: the stamp's Acquire load below decides; the CAS re-validates.
         let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
@@ -195,25 +176,22 @@ impl<T> Ring<T> {
                     }
                 }
             }
-            if stamp.wrapping_add(self.one_lap) == tail + 1 {
-                // The slot still holds the previous lap's value: full, unless a pop has
-                // claimed it meanwhile.
-                // SeqCst: pairs with the SeqCst head CAS (see the module's orderings).
-                fence(Ordering::SeqCst);
-                let head = self.head.0.load(Ordering::Relaxed);
-                if head.wrapping_add(self.one_lap) == tail {
-                    return Err(PushError::Full(value));
-                }
+            if (stamp.wrapping_sub(tail) as isize) < 0 {
+                // The slot is not free for this lap: it still holds the previous lap's value,
+                // or that lap's pop (or push) is between its CAS and its stamp store, or we see
+                // an old stamp. No slot is free for us *now*; the pop that frees it looks for
+                // parked senders after its stamp store (`buffered.rs`), so reporting full
+                // loses nothing.
+                return Err(PushError::Full(value));
             }
-            // A pop claimed the slot and has not freed it yet, or `tail` is stale.
-            snooze(&mut spins);
+            // The slot was filled at this position already: `tail` is stale. The stamp's
+            // Acquire load synchronized with that push, so re-reading `tail` makes progress.
             tail = self.tail.0.load(Ordering::Relaxed);
         }
     }
 
     /// Pops the oldest value; `gate` runs before each claiming CAS and may refuse.
     pub(crate) fn pop(&self, mut gate: impl FnMut() -> bool) -> Result<T, PopError> {
-        let mut spins = 0;
         // Relaxed: the stamp's Acquire load decides; the CAS re-validates.
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
@@ -248,20 +226,22 @@ impl<T> Ring<T> {
                     }
                 }
             }
-            if stamp == head {
-                // SeqCst: pairs with the SeqCst tail CAS / close (see the module's orderings).
+            if (stamp.wrapping_sub(head + 1) as isize) < 0 {
+                // Nothing was written at this position yet: empty, closed, or the push that
+                // claimed it (or the previous lap's pop) has not stored its stamp yet.
+                // SeqCst: pairs with the SeqCst tail CAS and `close` (see the orderings).
                 fence(Ordering::SeqCst);
                 let tail = self.tail.0.load(Ordering::Relaxed);
-                if tail & !self.mark == head {
-                    return Err(if tail & self.mark != 0 {
-                        PopError::Closed
-                    } else {
-                        PopError::Empty
-                    });
-                }
+                return Err(if tail == head | self.mark {
+                    PopError::Closed
+                } else {
+                    // Empty, or a push in flight: that push looks for parked receivers after
+                    // its stamp store (`buffered.rs`), so reporting empty loses nothing.
+                    PopError::Empty
+                });
             }
-            // A push claimed the slot and has not written it yet, or `head` is stale.
-            snooze(&mut spins);
+            // The slot was emptied at this position already: `head` is stale. The stamp's
+            // Acquire load synchronized with that pop, so re-reading `head` makes progress.
             head = self.head.0.load(Ordering::Relaxed);
         }
     }
@@ -281,6 +261,8 @@ impl<T> Ring<T> {
     /// The number of values in the ring (a snapshot).
     pub(crate) fn len(&self) -> usize {
         loop {
+            #[cfg(loom)]
+            crate::loom::thread::yield_now();
             // SeqCst: a consistent pair of positions (tail re-read unchanged around head).
             let tail = self.tail.0.load(Ordering::SeqCst);
             let head = self.head.0.load(Ordering::SeqCst);

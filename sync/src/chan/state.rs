@@ -706,6 +706,14 @@ impl<T> Chan<T> {
         drop(drained);
     }
 
+    /// See `Buffered::assert_settled`.
+    #[cfg(test)]
+    pub(crate) fn assert_settled(&self) {
+        if let Flavor::Buffered(b) = &self.flavor {
+            b.assert_settled();
+        }
+    }
+
     /// Drops one handle count; `true` if it was the last.
     pub(crate) fn release(count: &AtomicUsize) -> bool {
         // AcqRel: the last handle's decrement acquires every other handle's earlier release,
