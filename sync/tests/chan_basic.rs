@@ -169,20 +169,35 @@ fn dropped_woken_recv_passes_the_wake_on_in_order() {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
-    let (w1, w2) = (Arc::new(Count(AtomicUsize::new(0))), Arc::new(Count(AtomicUsize::new(0))));
+    let (w1, w2) = (
+        Arc::new(Count(AtomicUsize::new(0))),
+        Arc::new(Count(AtomicUsize::new(0))),
+    );
     let (k1, k2) = (Waker::from(w1.clone()), Waker::from(w2.clone()));
     let (tx, rx) = chan::bounded::<u32>(2);
     let mut r1 = rx.recv();
     let mut r2 = rx.recv();
-    assert!(std::pin::Pin::new(&mut r1).poll(&mut Context::from_waker(&k1)).is_pending());
-    assert!(std::pin::Pin::new(&mut r2).poll(&mut Context::from_waker(&k2)).is_pending());
+    assert!(
+        std::pin::Pin::new(&mut r1)
+            .poll(&mut Context::from_waker(&k1))
+            .is_pending()
+    );
+    assert!(
+        std::pin::Pin::new(&mut r2)
+            .poll(&mut Context::from_waker(&k2))
+            .is_pending()
+    );
     // A buffered send goes into the buffer and wakes the first parked receiver only.
     tx.try_send(1).unwrap();
     tx.try_send(2).unwrap();
     assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
     assert_eq!(rx.len(), 2);
     assert_eq!(w1.0.load(Ordering::SeqCst), 1);
-    assert_eq!(w2.0.load(Ordering::SeqCst), 1, "the second send wakes the second receiver");
+    assert_eq!(
+        w2.0.load(Ordering::SeqCst),
+        1,
+        "the second send wakes the second receiver"
+    );
     // Woken receivers dropped without receiving: nothing is lost, the order is kept.
     drop(r1);
     drop(r2);
@@ -192,13 +207,25 @@ fn dropped_woken_recv_passes_the_wake_on_in_order() {
     // One value, two parked receivers: the woken one is dropped, so the other is woken.
     let mut r1 = rx.recv();
     let mut r2 = rx.recv();
-    assert!(std::pin::Pin::new(&mut r1).poll(&mut Context::from_waker(&k1)).is_pending());
-    assert!(std::pin::Pin::new(&mut r2).poll(&mut Context::from_waker(&k2)).is_pending());
+    assert!(
+        std::pin::Pin::new(&mut r1)
+            .poll(&mut Context::from_waker(&k1))
+            .is_pending()
+    );
+    assert!(
+        std::pin::Pin::new(&mut r2)
+            .poll(&mut Context::from_waker(&k2))
+            .is_pending()
+    );
     tx.try_send(7).unwrap();
     assert_eq!(w1.0.load(Ordering::SeqCst), 2);
     assert_eq!(w2.0.load(Ordering::SeqCst), 1);
     drop(r1);
-    assert_eq!(w2.0.load(Ordering::SeqCst), 2, "the dropped receiver passed its wake on");
+    assert_eq!(
+        w2.0.load(Ordering::SeqCst),
+        2,
+        "the dropped receiver passed its wake on"
+    );
     assert_eq!(
         std::pin::Pin::new(&mut r2).poll(&mut Context::from_waker(&k2)),
         Poll::Ready(Some(7))

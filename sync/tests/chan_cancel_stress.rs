@@ -357,8 +357,8 @@ fn threads_stress(cap: usize, producers: u64, consumers: u64, per_producer: u64)
                             0 => {
                                 // Park (if full), then abandon: delivered or back, never both.
                                 let mut f = tx.send(v);
-                                let polled = Pin::new(&mut f)
-                                    .poll(&mut Context::from_waker(Waker::noop()));
+                                let polled =
+                                    Pin::new(&mut f).poll(&mut Context::from_waker(Waker::noop()));
                                 if let Poll::Ready(r) = polled {
                                     r.unwrap();
                                     break;
@@ -389,7 +389,8 @@ fn threads_stress(cap: usize, producers: u64, consumers: u64, per_producer: u64)
         .map(|c| {
             let rx = rx.clone();
             std::thread::spawn(move || {
-                let mut rng = Rng(0x2127_599B_F432_5C37 ^ (c + 5).wrapping_mul(0x8000_0000_0000_001B));
+                let mut rng =
+                    Rng(0x2127_599B_F432_5C37 ^ (c + 5).wrapping_mul(0x8000_0000_0000_001B));
                 let mut got = Vec::new();
                 loop {
                     match rng.next() % 8 {
@@ -428,7 +429,10 @@ fn threads_stress(cap: usize, producers: u64, consumers: u64, per_producer: u64)
         let mut last = vec![None::<u64>; producers as usize];
         for &v in &got {
             let (p, i) = ((v >> 40) as usize, v & ((1 << 40) - 1));
-            assert!(last[p].is_none_or(|l| l < i), "cap {cap}: producer {p} reordered");
+            assert!(
+                last[p].is_none_or(|l| l < i),
+                "cap {cap}: producer {p} reordered"
+            );
             last[p] = Some(i);
         }
         all.extend(got);
@@ -451,7 +455,11 @@ fn stress_messages() -> u64 {
     std::env::var("GMP_CHAN_STRESS_MESSAGES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) { 200_000 } else { 1_000_000 })
+        .unwrap_or(if cfg!(debug_assertions) {
+            200_000
+        } else {
+            1_000_000
+        })
 }
 
 #[test]

@@ -70,7 +70,7 @@ use std::task::Waker;
 use super::ring::{Padded, PopError, PushError, Ring};
 use super::selection::SelArm;
 use super::state::{
-    RecvOp, RecvPoll, SendOp, SendPoll, Status, Wake, Waiter, select_final, update_waker,
+    RecvOp, RecvPoll, SendOp, SendPoll, Status, Waiter, Wake, select_final, update_waker,
 };
 use super::waiters::{Queue, Waiters};
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, fence};
@@ -244,10 +244,7 @@ impl<T> Buffered<T> {
     /// Frees an (unlinked) waiter node; its waker leaves through `wake.stale`.
     fn remove(p: &mut Parked<T>, key: usize, wake: &mut Wake) -> Waiter<T> {
         let mut w = p.waiters.remove(key);
-        if let Some(old) = w.waker.take() {
-            debug_assert!(wake.stale.is_none(), "one stale waker per operation");
-            wake.stale = Some(old);
-        }
+        wake.retire(w.waker.take());
         w
     }
 
@@ -410,7 +407,8 @@ impl<T> Buffered<T> {
         op.key = Some(key);
         // SeqCst: pairs with the fence in `after_pop` (see the module docs).
         fence(Ordering::SeqCst);
-        self.send_parked(&mut p, op, key, me, Some(waker), wake)
+        // The node has this poll's waker already: nothing to update.
+        self.send_parked(&mut p, op, key, me, None, wake)
     }
 
     /// A parked send (linked, `Waiting`) tries the ring again under the lock.
@@ -458,7 +456,7 @@ impl<T> Buffered<T> {
                 let w = p.waiters.get_mut(key);
                 w.value = Some(v);
                 if let Some(waker) = waker {
-                    wake.stale = update_waker(&mut w.waker, waker);
+                    wake.retire(update_waker(&mut w.waker, waker));
                 }
                 SendPoll::Pending
             }
@@ -552,7 +550,8 @@ impl<T> Buffered<T> {
         op.key = Some(key);
         // SeqCst: pairs with the fence in `after_push` (see the module docs).
         fence(Ordering::SeqCst);
-        self.recv_parked(&mut p, op, key, me, Some(waker), wake)
+        // The node has this poll's waker already: nothing to update.
+        self.recv_parked(&mut p, op, key, me, None, wake)
     }
 
     /// A parked receive (linked, `Waiting`) tries the ring again under the lock.
@@ -588,7 +587,7 @@ impl<T> Buffered<T> {
             Err(PopError::Empty) => {
                 wake.me |= gate.abort();
                 if let Some(waker) = waker {
-                    wake.stale = update_waker(&mut p.waiters.get_mut(key).waker, waker);
+                    wake.retire(update_waker(&mut p.waiters.get_mut(key).waker, waker));
                 }
                 RecvPoll::Pending
             }
@@ -638,7 +637,10 @@ impl<T> Buffered<T> {
         assert_eq!(senders, count(&p.sendq));
         assert_eq!(receivers, count(&p.recvq));
         let len = self.ring.len();
-        assert!(len == 0 || receivers == 0, "a receiver is parked beside {len} values");
+        assert!(
+            len == 0 || receivers == 0,
+            "a receiver is parked beside {len} values"
+        );
         assert!(
             !self.ring.is_closed() || senders + receivers == 0,
             "a waiter is parked on a closed channel"

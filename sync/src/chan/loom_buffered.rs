@@ -16,6 +16,14 @@ use loom::future::block_on;
 use super::{SendError, TryRecvError, bounded};
 use crate::loom::thread;
 
+/// Models with three busy threads and several parks: one preemption (the rest of the file
+/// runs under `LOOM_MAX_PREEMPTIONS`, 2 in CI) keeps them to about a minute.
+fn model_small(f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(b.preemption_bound.map_or(1, |n| n.min(1)));
+    b.check(f);
+}
+
 fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
     std::pin::Pin::new(fut).poll(&mut Context::from_waker(Waker::noop()))
 }
@@ -33,7 +41,7 @@ fn check_per_producer_order(got: &[u32], per: &[u32]) {
 
 #[test]
 fn loom_buffered_two_producers_in_order_cap1() {
-    loom::model(|| {
+    model_small(|| {
         let (tx, rx) = bounded::<u32>(1);
         let tx2 = tx.clone();
         let a = thread::spawn(move || {
@@ -97,7 +105,7 @@ fn loom_buffered_parked_sender_served_cap1() {
 #[test]
 fn loom_buffered_parked_receiver_woken() {
     // Two receivers park on an empty ring; two producers each send once: both wake.
-    loom::model(|| {
+    model_small(|| {
         let (tx, rx) = bounded::<u32>(1);
         let tx2 = tx.clone();
         let rx2 = rx.clone();
@@ -202,7 +210,12 @@ fn loom_buffered_losing_select_recv_takes_nothing() {
         let (ok1, _tx1) = a.join().unwrap();
         let (ok2, _tx2) = b.join().unwrap();
         assert!(ok1 && ok2);
-        let rest: Vec<u32> = rx1.try_recv().ok().into_iter().chain(rx2.try_recv().ok()).collect();
+        let rest: Vec<u32> = rx1
+            .try_recv()
+            .ok()
+            .into_iter()
+            .chain(rx2.try_recv().ok())
+            .collect();
         assert_eq!(rest.len(), 1);
         assert_ne!(rest[0], got);
         rx1.chan.assert_settled();

@@ -164,8 +164,7 @@ impl<T> Ring<T> {
                     Ok(_) => {
                         // SAFETY: our CAS made us the only writer of this position (invariant
                         // 2) and the stamp says the slot is empty (invariant 1).
-                        slot.value
-                            .with_mut(|p| unsafe { (*p).write(value) });
+                        slot.value.with_mut(|p| unsafe { (*p).write(value) });
                         // Release: publishes the value to the pop that Acquire-loads the stamp.
                         slot.stamp.store(tail + 1, Ordering::Release);
                         return Ok(());

@@ -1,4 +1,13 @@
-//! The channel core: one mutex around the buffer and the two waiter queues.
+//! The channel core: which algorithm a channel uses, and the rendezvous (unbuffered) one: one
+//! mutex around the hand-off state and the two waiter queues.
+//!
+//! A channel of capacity >= 1 is *buffered*: it runs on the lock-free ring of `buffered.rs`
+//! (its design note describes it). A channel of capacity 0 keeps the mutex algorithm below,
+//! which hands each value directly from sender to receiver: a rendezvous always pairs two
+//! parties, so a ring buys nothing there, and the profile of ping-pong (the rendezvous row of
+//! the harness) spends its time in the wake-ups, not in this lock. The algorithm below is
+//! written for any capacity (it was the only one before the ring), which keeps it easy to
+//! compare with Go's `hchan`.
 //!
 //! # Algorithm
 //!
@@ -46,12 +55,18 @@
 //! dropped and no user value dropped under it (either may run foreign code that drops a task,
 //! whose futures may lock this very channel).
 //!
-//! # Rejected
+//! # Rejected, and learned
 //!
-//! A lock-free ring with a separate waiter list (crossbeam's array flavor): faster under heavy
-//! multi-producer contention, but it needs `unsafe` slots, and the hand-off and give-back
-//! protocols become multi-step races that are hard to make cancel-safe. Per-waiter `Arc` slots
-//! for the hand-off: one allocation per park, where the slab reuses its nodes.
+//! Per-waiter `Arc` slots for the hand-off: one allocation per park, where the slab reuses its
+//! nodes. A lock-free ring *for the rendezvous case*: there is nothing to buffer. For buffered
+//! channels the ring was first rejected here (the hand-off and give-back protocols looked like
+//! multi-step races that are hard to make cancel-safe); what was learned building it
+//! (`buffered.rs`): a buffered channel needs neither. Receivers are only woken, never handed a
+//! value, so a dropped receive passes a wake on instead of giving a value back; a parked
+//! sender's value stays in its waiter node until a receiver moves it into the ring under the
+//! waiter lock; and a select arm marks its token busy before the ring's CAS, so only the
+//! committing arm claims a slot. Under a 4→4 load the single mutex moved between cores on
+//! nearly every operation; the ring's two positions and the waiter line do not.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -176,6 +191,8 @@ pub(super) struct Wake {
     /// since dropping a waker may run executor code that drops a task (and its futures, which
     /// may lock this channel).
     pub(super) stale: Option<Waker>,
+    /// A second one (a buffered operation that re-parks after being woken).
+    pub(super) stale2: Option<Waker>,
     /// Our select was bounced off while busy: poll ourselves again.
     pub(super) me: bool,
 }
@@ -546,12 +563,29 @@ impl<T> State<T> {
 }
 
 impl Wake {
+    /// Keeps a waker that left the slab, to be dropped after unlock (at most two per
+    /// operation).
+    pub(super) fn retire(&mut self, w: Option<Waker>) {
+        if self.stale.is_none() {
+            self.stale = w;
+        } else if w.is_some() {
+            debug_assert!(
+                self.stale2.is_none(),
+                "two stale wakers per operation at most"
+            );
+            self.stale2 = w;
+        }
+    }
+
     /// Adds a counterpart to wake (at most two per operation).
     pub(super) fn push(&mut self, w: Option<Waker>) {
         if self.other.is_none() {
             self.other = w;
-        } else {
-            debug_assert!(self.other2.is_none(), "two counterparts per operation at most");
+        } else if w.is_some() {
+            debug_assert!(
+                self.other2.is_none(),
+                "two counterparts per operation at most"
+            );
             self.other2 = w;
         }
     }
