@@ -4,8 +4,9 @@
 //!
 //! The values live in a [`Ring`] (stamped slots; one CAS and one Release store per push or
 //! pop, no lock). Operations that cannot complete park in the existing waiter queues
-//! ([`super::waiters`]) behind their own mutex, the *lobby*, which sits on another cache line
-//! together with one count of parked waiters per side. The lock is taken only to park, to
+//! ([`super::waiters`]) behind their own mutex, the *lobby*, on another cache line, with one
+//! count of parked waiters per side on a third line (read after every operation, written
+//! only when a waiter parks or leaves). The lock is taken only to park, to
 //! unpark, and when the count says someone is parked:
 //!
 //! - **send**: push into the ring; then fence and load `recv_parked`; if it is not zero, lock
@@ -82,19 +83,21 @@ struct Parked<T> {
     recvq: Queue,
 }
 
-/// Parked waiters and their counts: one cache line apart from the ring's positions.
-struct Lobby<T> {
+/// The per-side counts of parked waiters: read after every operation, written only when a
+/// waiter parks or leaves, so this line stays shared (cheap to read) while nobody parks.
+struct Lobby {
     /// Senders linked into `sendq` (invariant 1).
     send_parked: AtomicUsize,
     /// Receivers linked into `recvq` (invariant 1).
     recv_parked: AtomicUsize,
-    parked: Mutex<Parked<T>>,
 }
 
-/// The shared part of a buffered channel.
+/// The shared part of a buffered channel: the ring's two positions, the counts, and the
+/// lobby's mutex (written by every lock and unlock) each on their own cache lines.
 pub(crate) struct Buffered<T> {
     ring: Ring<T>,
-    lobby: Padded<Lobby<T>>,
+    lobby: Padded<Lobby>,
+    parked: Padded<Mutex<Parked<T>>>,
 }
 
 impl<T> fmt::Debug for Buffered<T> {
@@ -178,21 +181,20 @@ impl<T> Buffered<T> {
             lobby: Padded(Lobby {
                 send_parked: AtomicUsize::new(0),
                 recv_parked: AtomicUsize::new(0),
-                parked: Mutex::new(Parked {
-                    waiters: Waiters::new(),
-                    sendq: Queue::new(),
-                    recvq: Queue::new(),
-                }),
             }),
+            parked: Padded(Mutex::new(Parked {
+                waiters: Waiters::new(),
+                sendq: Queue::new(),
+                recvq: Queue::new(),
+            })),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, Parked<T>> {
         // No user code runs under the lock: poisoning can only come from an allocation
         // failure, and the state is still consistent.
-        self.lobby
+        self.parked
             .0
-            .parked
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -618,7 +620,7 @@ impl<T> Buffered<T> {
 
     /// For models and tests at quiescence: no waiter is parked while its operation could
     /// complete, and the counts match the queues (invariant 1).
-    #[cfg(test)]
+    #[cfg(all(test, loom))]
     pub(crate) fn assert_settled(&self) {
         let p = self.lock();
         let (senders, receivers) = (

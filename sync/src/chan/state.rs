@@ -227,6 +227,9 @@ pub(crate) struct Chan<T> {
 }
 
 /// Rendezvous channels keep the mutex-protected hand-off; buffered ones use the ring.
+// The buffered variant is large on purpose (its positions sit on their own cache lines); a
+// channel is allocated once, behind its `Arc`.
+#[allow(clippy::large_enum_variant)]
 enum Flavor<T> {
     Rendezvous(Mutex<State<T>>),
     Buffered(Buffered<T>),
@@ -590,7 +593,19 @@ impl Wake {
         }
     }
 
+    #[inline]
     pub(super) fn run(self, me: Option<&Waker>) {
+        if self.other.is_none() && self.stale.is_none() && !self.me {
+            // The common case: nothing to wake or drop (the second slots fill only after the
+            // first ones).
+            debug_assert!(self.other2.is_none() && self.stale2.is_none());
+            std::mem::forget(self);
+            return;
+        }
+        self.run_slow(me);
+    }
+
+    fn run_slow(self, me: Option<&Waker>) {
         if let Some(w) = self.other {
             w.wake();
         }
@@ -741,7 +756,7 @@ impl<T> Chan<T> {
     }
 
     /// See `Buffered::assert_settled`.
-    #[cfg(test)]
+    #[cfg(all(test, loom))]
     pub(crate) fn assert_settled(&self) {
         if let Flavor::Buffered(b) = &self.flavor {
             b.assert_settled();
