@@ -296,3 +296,36 @@ fn loom_buffered_woken_receiver_dropped_passes_wake_on() {
         assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     });
 }
+
+#[test]
+fn loom_buffered_select_arm_claims_slot_only_when_committing() {
+    // A select's send arm on a full buffered channel races a rendezvous sender that commits
+    // the select's other (receive) arm. If the send arm claimed a ring slot without first
+    // marking the token busy, the value would land in the ring for an arm that lost.
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let (ytx, yrx) = bounded::<u32>(0);
+        tx.try_send(0).unwrap();
+        let freer = thread::spawn(move || (rx.try_recv().ok(), rx));
+        let pairer = thread::spawn(move || (ytx.try_send(9).is_ok(), ytx));
+        let which = block_on(async {
+            crate::select! {
+                r = tx.send(1) => { r.unwrap(); 1 },
+                v = yrx.recv() => { assert_eq!(v, Some(9)); 2 },
+            }
+        });
+        let (popped, rx) = freer.join().unwrap();
+        let (paired, _ytx) = pairer.join().unwrap();
+        let mut ring: Vec<u32> = popped.into_iter().collect();
+        ring.extend(rx.try_recv().ok());
+        ring.extend(rx.try_recv().ok());
+        if which == 1 {
+            assert!(!paired, "the rendezvous send paired with an arm that lost");
+            assert!(ring.contains(&1));
+        } else {
+            assert!(paired);
+            assert!(!ring.contains(&1), "a losing send arm put its value in the ring");
+        }
+        rx.chan.assert_settled();
+    });
+}
