@@ -174,19 +174,17 @@ fn dropped_woken_recv_passes_the_wake_on_in_order() {
         Arc::new(Count(AtomicUsize::new(0))),
     );
     let (k1, k2) = (Waker::from(w1.clone()), Waker::from(w2.clone()));
+    let park = |f: &mut gmp_sync::chan::RecvFuture<'_, u32>, k: &Waker| {
+        assert!(
+            std::pin::Pin::new(f)
+                .poll(&mut Context::from_waker(k))
+                .is_pending()
+        );
+    };
     let (tx, rx) = chan::bounded::<u32>(2);
-    let mut r1 = rx.recv();
-    let mut r2 = rx.recv();
-    assert!(
-        std::pin::Pin::new(&mut r1)
-            .poll(&mut Context::from_waker(&k1))
-            .is_pending()
-    );
-    assert!(
-        std::pin::Pin::new(&mut r2)
-            .poll(&mut Context::from_waker(&k2))
-            .is_pending()
-    );
+    let (mut r1, mut r2) = (rx.recv(), rx.recv());
+    park(&mut r1, &k1);
+    park(&mut r2, &k2);
     // A buffered send goes into the buffer and wakes the first parked receiver only.
     tx.try_send(1).unwrap();
     tx.try_send(2).unwrap();
@@ -205,18 +203,9 @@ fn dropped_woken_recv_passes_the_wake_on_in_order() {
     assert_eq!(rx.try_recv(), Ok(2));
 
     // One value, two parked receivers: the woken one is dropped, so the other is woken.
-    let mut r1 = rx.recv();
-    let mut r2 = rx.recv();
-    assert!(
-        std::pin::Pin::new(&mut r1)
-            .poll(&mut Context::from_waker(&k1))
-            .is_pending()
-    );
-    assert!(
-        std::pin::Pin::new(&mut r2)
-            .poll(&mut Context::from_waker(&k2))
-            .is_pending()
-    );
+    let (mut r1, mut r2) = (rx.recv(), rx.recv());
+    park(&mut r1, &k1);
+    park(&mut r2, &k2);
     tx.try_send(7).unwrap();
     assert_eq!(w1.0.load(Ordering::SeqCst), 2);
     assert_eq!(w2.0.load(Ordering::SeqCst), 1);

@@ -167,6 +167,11 @@ impl<'a> Gate<'a> {
     }
 }
 
+/// The waker to park with, unless the caller may not park (`try_*`, a select with `default`).
+fn may_park<'w>(me: Option<&SelArm>, waker: Option<&'w Waker>) -> Option<&'w Waker> {
+    waker.filter(|_| !me.is_some_and(|m| m.sel.is_nonblocking()))
+}
+
 /// Whether a parked select waiter's select already chose another arm.
 fn chose_other(w: &Waiter<impl Sized>) -> bool {
     w.sel
@@ -209,38 +214,69 @@ impl<T> Buffered<T> {
 
     // ---- lobby bookkeeping (under the lock) ----
 
-    fn park(&self, p: &mut Parked<T>, send: bool, w: Waiter<T>) -> usize {
+    /// The slab, the queue and the count of one side.
+    fn side<'p>(
+        &self,
+        p: &'p mut Parked<T>,
+        send: bool,
+    ) -> (&'p mut Waiters<Waiter<T>>, &'p mut Queue, &AtomicUsize) {
         let Parked {
             waiters,
             sendq,
             recvq,
         } = p;
-        let (q, count) = if send {
-            (sendq, &self.lobby.0.send_parked)
+        if send {
+            (waiters, sendq, &self.lobby.0.send_parked)
         } else {
-            (recvq, &self.lobby.0.recv_parked)
+            (waiters, recvq, &self.lobby.0.recv_parked)
+        }
+    }
+
+    /// Registers a waiter (a sender holding `value`, or a receiver), then fences: the caller
+    /// retries its operation next, under the lock (the parking side of the protocol).
+    fn park(
+        &self,
+        p: &mut Parked<T>,
+        send: bool,
+        value: Option<T>,
+        me: Option<&SelArm>,
+        waker: &Waker,
+    ) -> usize {
+        let w = Waiter {
+            value,
+            waker: Some(waker.clone()),
+            status: Status::Waiting,
+            sel: me.cloned(),
         };
+        let (waiters, q, count) = self.side(p, send);
         let key = waiters.push_back(q, w);
-        // Relaxed: the SeqCst fence that follows (in the caller) orders it; other writers hold
-        // the lock.
+        // Relaxed: the SeqCst fence below orders it; other writers hold the lock.
         count.fetch_add(1, Ordering::Relaxed);
+        // SeqCst: pairs with the fence in `after_pop` / `after_push` (see the module docs).
+        fence(Ordering::SeqCst);
         key
     }
 
     fn unlink(&self, p: &mut Parked<T>, send: bool, key: usize) {
-        let Parked {
-            waiters,
-            sendq,
-            recvq,
-        } = p;
-        let (q, count) = if send {
-            (sendq, &self.lobby.0.send_parked)
-        } else {
-            (recvq, &self.lobby.0.recv_parked)
-        };
+        let (waiters, q, count) = self.side(p, send);
         waiters.unlink(q, key);
         // Relaxed: a stale non-zero read only costs a lock; writers hold the lock.
         count.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A cancelled operation leaves: unqueue its node if still queued, and free it.
+    fn leave(
+        &self,
+        p: &mut Parked<T>,
+        send: bool,
+        key: usize,
+        wake: &mut Wake,
+    ) -> (Status, Waiter<T>) {
+        let status = p.waiters.get(key).status;
+        if status == Status::Waiting {
+            self.unlink(p, send, key);
+        }
+        (status, Self::remove(p, key, wake))
     }
 
     /// Frees an (unlinked) waiter node; its waker leaves through `wake.stale`.
@@ -395,20 +431,12 @@ impl<T> Buffered<T> {
                 wake.me |= gate.abort();
             }
         }
-        let Some(waker) = waker.filter(|_| !me.is_some_and(|m| m.sel.is_nonblocking())) else {
+        let Some(waker) = may_park(me, waker) else {
             return SendPoll::Full;
         };
         let mut p = self.lock();
-        let w = Waiter {
-            value: op.value.take(),
-            waker: Some(waker.clone()),
-            status: Status::Waiting,
-            sel: me.cloned(),
-        };
-        let key = self.park(&mut p, true, w);
+        let key = self.park(&mut p, true, op.value.take(), me, waker);
         op.key = Some(key);
-        // SeqCst: pairs with the fence in `after_pop` (see the module docs).
-        fence(Ordering::SeqCst);
         // The node has this poll's waker already: nothing to update.
         self.send_parked(&mut p, op, key, me, None, wake)
     }
@@ -473,12 +501,9 @@ impl<T> Buffered<T> {
         let mut wake = Wake::default();
         {
             let mut p = self.lock();
-            let status = p.waiters.get(key).status;
-            if status == Status::Waiting {
-                self.unlink(&mut p, true, key);
-            }
+            let (status, w) = self.leave(&mut p, true, key, &mut wake);
             // `None` if a receiver moved it into the ring (`Done`).
-            op.value = Self::remove(&mut p, key, &mut wake).value;
+            op.value = w.value;
             if status == Status::Notified && !self.ring.is_full() {
                 // Woken for a free slot and leaving unchosen: pass the wake on (invariant 3).
                 self.serve_sender(&mut p, &mut wake);
@@ -538,20 +563,12 @@ impl<T> Buffered<T> {
             }
             Err(PopError::Empty) => wake.me |= gate.abort(),
         }
-        let Some(waker) = waker.filter(|_| !me.is_some_and(|m| m.sel.is_nonblocking())) else {
+        let Some(waker) = may_park(me, waker) else {
             return RecvPoll::Empty;
         };
         let mut p = self.lock();
-        let w = Waiter {
-            value: None,
-            waker: Some(waker.clone()),
-            status: Status::Waiting,
-            sel: me.cloned(),
-        };
-        let key = self.park(&mut p, false, w);
+        let key = self.park(&mut p, false, None, me, waker);
         op.key = Some(key);
-        // SeqCst: pairs with the fence in `after_push` (see the module docs).
-        fence(Ordering::SeqCst);
         // The node has this poll's waker already: nothing to update.
         self.recv_parked(&mut p, op, key, me, None, wake)
     }
@@ -604,11 +621,7 @@ impl<T> Buffered<T> {
         let mut wake = Wake::default();
         {
             let mut p = self.lock();
-            let status = p.waiters.get(key).status;
-            if status == Status::Waiting {
-                self.unlink(&mut p, false, key);
-            }
-            let w = Self::remove(&mut p, key, &mut wake);
+            let (status, w) = self.leave(&mut p, false, key, &mut wake);
             debug_assert!(w.value.is_none());
             if status == Status::Notified && self.ring.len() > 0 {
                 // Woken for a value and leaving without it: pass the wake on (invariant 3).

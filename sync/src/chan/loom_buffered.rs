@@ -324,7 +324,10 @@ fn loom_buffered_select_arm_claims_slot_only_when_committing() {
             assert!(ring.contains(&1));
         } else {
             assert!(paired);
-            assert!(!ring.contains(&1), "a losing send arm put its value in the ring");
+            assert!(
+                !ring.contains(&1),
+                "a losing send arm put its value in the ring"
+            );
         }
         rx.chan.assert_settled();
     });
