@@ -64,6 +64,13 @@
 //! ring, so a cancelled send gets it back exactly once. What is still rejected: committing a
 //! parked select sender from the receiving side (the claim and the ring's CAS cannot be made
 //! one atomic step without holes in the ring; waking it costs one extra poll instead).
+//!
+//! Measured (gmp-bench `chan_mpsc`/`chan_mpmc`, 2 workers, a loaded 2-core box): per-message
+//! time and CPU at parity with the single-mutex version when producers and consumers run on
+//! different cores. The profile moved from the mutex to the tail CAS (~40% of `poll_send`'s
+//! samples) and the waiter-count load after the fence (~30%): each message still carries the
+//! tail and slot lines, and the count line whenever the consumer parks, from core to core. The
+//! ring removes the lock convoy; the rest needs the pipeline kept on one core (scheduler).
 
 use std::fmt;
 use std::task::Waker;
