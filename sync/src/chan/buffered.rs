@@ -5,7 +5,7 @@
 //! The values live in a [`Ring`] (stamped slots; one CAS and one Release store per push or
 //! pop, no lock). Operations that cannot complete park in the existing waiter queues
 //! ([`super::waiters`]) behind their own mutex, the *lobby*, on another cache line, with one
-//! count of parked waiters per side on a third line (read after every operation, written
+//! count of parked waiters per side, each on its own line (read after every operation, written
 //! only when a waiter parks or leaves). The lock is taken only to park, to
 //! unpark, and when the count says someone is parked:
 //!
@@ -91,19 +91,21 @@ struct Parked<T> {
 }
 
 /// The per-side counts of parked waiters: read after every operation, written only when a
-/// waiter parks or leaves, so this line stays shared (cheap to read) while nobody parks.
+/// waiter parks or leaves, so each line stays shared (cheap to read) while nobody parks. Two
+/// lines: receivers parking (the usual case for a fast consumer) do not disturb the count
+/// every receiver reads.
 struct Lobby {
     /// Senders linked into `sendq` (invariant 1).
-    send_parked: AtomicUsize,
+    send_parked: Padded<AtomicUsize>,
     /// Receivers linked into `recvq` (invariant 1).
-    recv_parked: AtomicUsize,
+    recv_parked: Padded<AtomicUsize>,
 }
 
 /// The shared part of a buffered channel: the ring's two positions, the counts, and the
 /// lobby's mutex (written by every lock and unlock) each on their own cache lines.
 pub(crate) struct Buffered<T> {
     ring: Ring<T>,
-    lobby: Padded<Lobby>,
+    lobby: Lobby,
     parked: Padded<Mutex<Parked<T>>>,
 }
 
@@ -114,11 +116,11 @@ impl<T> fmt::Debug for Buffered<T> {
             .field("closed", &self.ring.is_closed())
             .field(
                 "senders_parked",
-                &(self.lobby.0.send_parked.load(Ordering::Relaxed) > 0),
+                &(self.lobby.send_parked.0.load(Ordering::Relaxed) > 0),
             )
             .field(
                 "receivers_parked",
-                &(self.lobby.0.recv_parked.load(Ordering::Relaxed) > 0),
+                &(self.lobby.recv_parked.0.load(Ordering::Relaxed) > 0),
             )
             .finish()
     }
@@ -190,10 +192,10 @@ impl<T> Buffered<T> {
     pub(crate) fn new(cap: usize) -> Buffered<T> {
         Buffered {
             ring: Ring::new(cap),
-            lobby: Padded(Lobby {
-                send_parked: AtomicUsize::new(0),
-                recv_parked: AtomicUsize::new(0),
-            }),
+            lobby: Lobby {
+                send_parked: Padded(AtomicUsize::new(0)),
+                recv_parked: Padded(AtomicUsize::new(0)),
+            },
             parked: Padded(Mutex::new(Parked {
                 waiters: Waiters::new(),
                 sendq: Queue::new(),
@@ -233,9 +235,9 @@ impl<T> Buffered<T> {
             recvq,
         } = p;
         if send {
-            (waiters, sendq, &self.lobby.0.send_parked)
+            (waiters, sendq, &self.lobby.send_parked.0)
         } else {
-            (waiters, recvq, &self.lobby.0.recv_parked)
+            (waiters, recvq, &self.lobby.recv_parked.0)
         }
     }
 
@@ -352,7 +354,7 @@ impl<T> Buffered<T> {
         // SeqCst: pairs with the fence after a receiver's registration (`poll_recv`): either
         // we see its count or its retry sees our value.
         fence(Ordering::SeqCst);
-        if self.lobby.0.recv_parked.load(Ordering::Relaxed) != 0 {
+        if self.lobby.recv_parked.0.load(Ordering::Relaxed) != 0 {
             self.wake_receiver(&mut self.lock(), wake);
         }
     }
@@ -361,7 +363,7 @@ impl<T> Buffered<T> {
     fn after_pop(&self, wake: &mut Wake) {
         // SeqCst: pairs with the fence after a sender's registration (`poll_send`).
         fence(Ordering::SeqCst);
-        if self.lobby.0.send_parked.load(Ordering::Relaxed) != 0 {
+        if self.lobby.send_parked.0.load(Ordering::Relaxed) != 0 {
             self.serve_sender(&mut self.lock(), wake);
         }
     }
@@ -644,8 +646,8 @@ impl<T> Buffered<T> {
     pub(crate) fn assert_settled(&self) {
         let p = self.lock();
         let (senders, receivers) = (
-            self.lobby.0.send_parked.load(Ordering::Relaxed),
-            self.lobby.0.recv_parked.load(Ordering::Relaxed),
+            self.lobby.send_parked.0.load(Ordering::Relaxed),
+            self.lobby.recv_parked.0.load(Ordering::Relaxed),
         );
         let count = |q: &Queue| {
             let mut n = 0;
@@ -694,8 +696,8 @@ impl<T> Buffered<T> {
             waiters.drain_queue(recvq, &mut mark);
             waiters.drain_queue(sendq, &mut mark);
             // Relaxed: under the lock, with the queues (invariant 1).
-            self.lobby.0.recv_parked.store(0, Ordering::Relaxed);
-            self.lobby.0.send_parked.store(0, Ordering::Relaxed);
+            self.lobby.recv_parked.0.store(0, Ordering::Relaxed);
+            self.lobby.send_parked.0.store(0, Ordering::Relaxed);
         }
         wakers.into_iter().for_each(Waker::wake);
         true
