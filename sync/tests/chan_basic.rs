@@ -158,21 +158,67 @@ fn dropped_send_future_never_delivers() {
 }
 
 #[test]
-fn dropped_recv_future_gives_value_back_in_order() {
-    block_on(async {
-        let (tx, rx) = chan::bounded::<u32>(2);
-        let mut r1 = rx.recv();
-        assert!(futures::poll!(&mut r1).is_pending());
-        // Handed directly to the parked receiver.
-        tx.send(1).await.unwrap();
-        tx.send(2).await.unwrap();
-        tx.send(3).await.unwrap();
-        assert_eq!(rx.len(), 2);
-        drop(r1); // never returned 1: it goes back to the front
-        assert_eq!(rx.recv().await, Some(1));
-        assert_eq!(rx.recv().await, Some(2));
-        assert_eq!(rx.recv().await, Some(3));
-    });
+fn dropped_woken_recv_passes_the_wake_on_in_order() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let (w1, w2) = (
+        Arc::new(Count(AtomicUsize::new(0))),
+        Arc::new(Count(AtomicUsize::new(0))),
+    );
+    let (k1, k2) = (Waker::from(w1.clone()), Waker::from(w2.clone()));
+    let park = |f: &mut gmp_sync::chan::RecvFuture<'_, u32>, k: &Waker| {
+        assert!(
+            std::pin::Pin::new(f)
+                .poll(&mut Context::from_waker(k))
+                .is_pending()
+        );
+    };
+    let (tx, rx) = chan::bounded::<u32>(2);
+    let (mut r1, mut r2) = (rx.recv(), rx.recv());
+    park(&mut r1, &k1);
+    park(&mut r2, &k2);
+    // A buffered send goes into the buffer and wakes the first parked receiver only.
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    assert_eq!(rx.len(), 2);
+    assert_eq!(w1.0.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        w2.0.load(Ordering::SeqCst),
+        1,
+        "the second send wakes the second receiver"
+    );
+    // Woken receivers dropped without receiving: nothing is lost, the order is kept.
+    drop(r1);
+    drop(r2);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(2));
+
+    // One value, two parked receivers: the woken one is dropped, so the other is woken.
+    let (mut r1, mut r2) = (rx.recv(), rx.recv());
+    park(&mut r1, &k1);
+    park(&mut r2, &k2);
+    tx.try_send(7).unwrap();
+    assert_eq!(w1.0.load(Ordering::SeqCst), 2);
+    assert_eq!(w2.0.load(Ordering::SeqCst), 1);
+    drop(r1);
+    assert_eq!(
+        w2.0.load(Ordering::SeqCst),
+        2,
+        "the dropped receiver passed its wake on"
+    );
+    assert_eq!(
+        std::pin::Pin::new(&mut r2).poll(&mut Context::from_waker(&k2)),
+        Poll::Ready(Some(7))
+    );
 }
 
 #[test]

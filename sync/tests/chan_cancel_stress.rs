@@ -335,3 +335,156 @@ fn cancel_safety_gmp_runtime() {
         }
     });
 }
+
+/// Real-thread stress of the buffered (ring) channels: `producers` plain threads send
+/// `per_producer` values each, `consumers` plain threads receive, and both sides cancel at
+/// random (a send polled once and abandoned with `into_value`, a receive polled once and
+/// dropped, try ops, blocking ops). Checks: every value received exactly once (lost 0,
+/// duplicated 0), and each consumer sees each producer's values in the order they were sent.
+fn threads_stress(cap: usize, producers: u64, consumers: u64, per_producer: u64) {
+    use std::task::{Context, Waker};
+    let (tx, rx) = chan::bounded::<u64>(cap);
+    let t0 = Instant::now();
+    let prods: Vec<_> = (0..producers)
+        .map(|p| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut rng = Rng(0x5851_F42D_4C95_7F2D ^ ((p + 3) * 0x2545_F491));
+                for i in 0..per_producer {
+                    let v = (p << 40) | i;
+                    loop {
+                        match rng.next() % 8 {
+                            0 => {
+                                // Park (if full), then abandon: delivered or back, never both.
+                                let mut f = tx.send(v);
+                                let polled =
+                                    Pin::new(&mut f).poll(&mut Context::from_waker(Waker::noop()));
+                                if let Poll::Ready(r) = polled {
+                                    r.unwrap();
+                                    break;
+                                }
+                                match f.into_value() {
+                                    Some(back) => assert_eq!(back, v),
+                                    None => break,
+                                }
+                            }
+                            1 | 2 => {
+                                if tx.try_send(v).is_ok() {
+                                    break;
+                                }
+                                std::thread::yield_now();
+                            }
+                            _ => {
+                                tx.send_blocking(v).unwrap();
+                                break;
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let cons: Vec<_> = (0..consumers)
+        .map(|c| {
+            let rx = rx.clone();
+            std::thread::spawn(move || {
+                let mut rng =
+                    Rng(0x2127_599B_F432_5C37 ^ (c + 5).wrapping_mul(0x8000_0000_0000_001B));
+                let mut got = Vec::new();
+                loop {
+                    match rng.next() % 8 {
+                        0 => {
+                            // Park (if empty), then drop: a wake it got passes on.
+                            let mut f = rx.recv();
+                            match Pin::new(&mut f).poll(&mut Context::from_waker(Waker::noop())) {
+                                Poll::Ready(Some(v)) => got.push(v),
+                                Poll::Ready(None) => break,
+                                Poll::Pending => {}
+                            }
+                        }
+                        1 | 2 => match rx.try_recv() {
+                            Ok(v) => got.push(v),
+                            Err(TryRecvError::Closed) => break,
+                            Err(TryRecvError::Empty) => std::thread::yield_now(),
+                        },
+                        _ => match rx.recv_blocking() {
+                            Some(v) => got.push(v),
+                            None => break,
+                        },
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    drop(rx);
+    for p in prods {
+        p.join().unwrap();
+    }
+    let mut all = Vec::new();
+    for c in cons {
+        let got = c.join().unwrap();
+        // Each producer's values in order, as seen by this consumer.
+        let mut last = vec![None::<u64>; producers as usize];
+        for &v in &got {
+            let (p, i) = ((v >> 40) as usize, v & ((1 << 40) - 1));
+            assert!(
+                last[p].is_none_or(|l| l < i),
+                "cap {cap}: producer {p} reordered"
+            );
+            last[p] = Some(i);
+        }
+        all.extend(got);
+    }
+    let n = all.len() as u64;
+    all.sort_unstable();
+    all.dedup();
+    let dups = n - all.len() as u64;
+    let lost = producers * per_producer - all.len() as u64;
+    eprintln!(
+        "threads cap {cap}: {n} values, lost {lost}, duplicated {dups}, {:?}",
+        t0.elapsed()
+    );
+    assert_eq!((lost, dups), (0, 0), "cap {cap}");
+}
+
+/// Messages per real-thread stress run: `GMP_CHAN_STRESS_MESSAGES` (10M for the full run),
+/// else small enough for CI.
+fn stress_messages() -> u64 {
+    std::env::var("GMP_CHAN_STRESS_MESSAGES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if cfg!(debug_assertions) {
+            200_000
+        } else {
+            1_000_000
+        })
+}
+
+#[test]
+fn ring_threads_stress_small_caps() {
+    let m = stress_messages();
+    for cap in [1, 2] {
+        threads_stress(cap, 2, 1, m / 2);
+        threads_stress(cap, 2, 2, m / 2);
+    }
+}
+
+#[test]
+fn ring_threads_stress_large_caps() {
+    let m = stress_messages();
+    for cap in [64, 1024] {
+        threads_stress(cap, 4, 1, m / 4);
+        threads_stress(cap, 4, 4, m / 4);
+    }
+}
+
+/// The full-size run: 10M messages per configuration.
+#[test]
+#[ignore = "minutes: run with --ignored (or set GMP_CHAN_STRESS_MESSAGES)"]
+fn ring_threads_stress_10m() {
+    for cap in [1, 2, 64, 1024] {
+        threads_stress(cap, 4, 2, 10_000_000 / 4);
+    }
+}

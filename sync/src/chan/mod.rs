@@ -20,8 +20,10 @@
 //!
 //! Every future is *cancel-safe*: dropping a [`SendFuture`] or [`RecvFuture`] at any point
 //! (a timeout, a `select!` that chose another arm, an aborted task) never loses a value, never
-//! delivers one twice, and never leaves the other side waiting forever. A receive dropped after
-//! a value was handed to it puts the value back at the front of the channel. A send dropped
+//! delivers one twice, and never leaves the other side waiting forever. On an unbuffered
+//! channel a receive dropped after a value was handed to it puts the value back at the front of
+//! the channel; on a buffered one a receive is only woken (the value stays in the buffer), and
+//! a woken receive that is dropped wakes the next one in its place. A send dropped
 //! blind may have been delivered just before (a parked sender's value is taken by the
 //! receiver); keep the future and call [`SendFuture::into_value`], or send from a
 //! [`select!`](crate::select!) arm, to know for sure: an unchosen arm never delivers. See the
@@ -48,20 +50,25 @@
 //!
 //! # Module layout
 //!
-//! `state` (the mutex-protected core and its algorithm), `waiters` (slab FIFO lists of parked
-//! operations), `selection` (the token that makes one `select!` arm commit), `sender` and
+//! `state` (the flavor switch and the mutex-protected rendezvous algorithm), `buffered` (the
+//! buffered algorithm: a lock-free ring plus a lobby of parked waiters), `ring` (the stamped
+//! ring, the one `unsafe` module), `waiters` (slab FIFO lists of parked operations), `selection` (the token that makes one `select!` arm commit), `sender` and
 //! `receiver` (handles and futures), `blocking` (plain-thread operations), `error`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // `ring` is the one exception
 
 mod blocking;
+mod buffered;
 mod error;
 mod receiver;
+mod ring;
 pub(crate) mod selection;
 mod sender;
 mod state;
 mod waiters;
 
+#[cfg(all(test, loom))]
+mod loom_buffered;
 #[cfg(all(test, loom))]
 mod loom_models;
 

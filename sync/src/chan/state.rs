@@ -1,4 +1,13 @@
-//! The channel core: one mutex around the buffer and the two waiter queues.
+//! The channel core: which algorithm a channel uses, and the rendezvous (unbuffered) one: one
+//! mutex around the hand-off state and the two waiter queues.
+//!
+//! A channel of capacity >= 1 is *buffered*: it runs on the lock-free ring of `buffered.rs`
+//! (its design note describes it). A channel of capacity 0 keeps the mutex algorithm below,
+//! which hands each value directly from sender to receiver: a rendezvous always pairs two
+//! parties, so a ring buys nothing there, and the profile of ping-pong (the rendezvous row of
+//! the harness) spends its time in the wake-ups, not in this lock. The algorithm below is
+//! written for any capacity (it was the only one before the ring), which keeps it easy to
+//! compare with Go's `hchan`.
 //!
 //! # Algorithm
 //!
@@ -46,17 +55,24 @@
 //! dropped and no user value dropped under it (either may run foreign code that drops a task,
 //! whose futures may lock this very channel).
 //!
-//! # Rejected
+//! # Rejected, and learned
 //!
-//! A lock-free ring with a separate waiter list (crossbeam's array flavor): faster under heavy
-//! multi-producer contention, but it needs `unsafe` slots, and the hand-off and give-back
-//! protocols become multi-step races that are hard to make cancel-safe. Per-waiter `Arc` slots
-//! for the hand-off: one allocation per park, where the slab reuses its nodes.
+//! Per-waiter `Arc` slots for the hand-off: one allocation per park, where the slab reuses its
+//! nodes. A lock-free ring *for the rendezvous case*: there is nothing to buffer. For buffered
+//! channels the ring was first rejected here (the hand-off and give-back protocols looked like
+//! multi-step races that are hard to make cancel-safe); what was learned building it
+//! (`buffered.rs`): a buffered channel needs neither. Receivers are only woken, never handed a
+//! value, so a dropped receive passes a wake on instead of giving a value back; a parked
+//! sender's value stays in its waiter node until a receiver moves it into the ring under the
+//! waiter lock; and a select arm marks its token busy before the ring's CAS, so only the
+//! committing arm claims a slot. Under a 4→4 load the single mutex moved between cores on
+//! nearly every operation; the ring's two positions and the waiter line do not.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::task::Waker;
 
+use super::buffered::Buffered;
 use super::selection::{Claim, SelArm};
 use super::waiters::{Queue, Waiters};
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
@@ -72,16 +88,19 @@ pub(crate) enum Status {
     Closed,
     /// Unlinked because its select chose another arm; the owner removes it when dropped.
     Dropped,
+    /// Buffered channels only: unlinked and woken to retry (no value moved; see
+    /// `buffered.rs`).
+    Notified,
 }
 
 /// One parked send or receive.
 pub(crate) struct Waiter<T> {
     /// A sender's value to deliver, or the value handed to a receiver.
-    value: Option<T>,
-    waker: Option<Waker>,
-    status: Status,
+    pub(super) value: Option<T>,
+    pub(super) waker: Option<Waker>,
+    pub(super) status: Status,
     /// Set when the operation is an arm of a select.
-    sel: Option<SelArm>,
+    pub(super) sel: Option<SelArm>,
 }
 
 impl<T> fmt::Debug for Waiter<T> {
@@ -99,7 +118,7 @@ impl<T> fmt::Debug for Waiter<T> {
 #[derive(Debug)]
 pub(crate) struct SendOp<T> {
     pub(crate) value: Option<T>,
-    key: Option<usize>,
+    pub(super) key: Option<usize>,
 }
 
 impl<T> SendOp<T> {
@@ -115,7 +134,7 @@ impl<T> SendOp<T> {
 /// The progress of one receive future (or stream poll): the waiter key while parked.
 #[derive(Debug, Default)]
 pub(crate) struct RecvOp {
-    key: Option<usize>,
+    pub(super) key: Option<usize>,
 }
 
 impl RecvOp {
@@ -164,14 +183,18 @@ pub(crate) enum CloseOutcome {
 /// Who to wake once the lock is released.
 #[must_use]
 #[derive(Debug, Default)]
-struct Wake {
-    other: Option<Waker>,
+pub(super) struct Wake {
+    /// Counterparts to wake.
+    pub(super) other: Option<Waker>,
+    pub(super) other2: Option<Waker>,
     /// A waker that left the slab (a replaced or removed registration): dropped after unlock,
     /// since dropping a waker may run executor code that drops a task (and its futures, which
     /// may lock this channel).
-    stale: Option<Waker>,
+    pub(super) stale: Option<Waker>,
+    /// A second one (a buffered operation that re-parks after being woken).
+    pub(super) stale2: Option<Waker>,
     /// Our select was bounced off while busy: poll ourselves again.
-    me: bool,
+    pub(super) me: bool,
 }
 
 /// What pairing with the opposite queue found.
@@ -196,28 +219,48 @@ struct State<T> {
 /// The shared part of a channel.
 pub(crate) struct Chan<T> {
     cap: usize,
-    state: Mutex<State<T>>,
+    flavor: Flavor<T>,
     /// Live `Sender` handles; the last one closes the channel.
     pub(crate) senders: AtomicUsize,
     /// Live `Receiver` handles; the last one closes the channel and drops the buffer.
     pub(crate) receivers: AtomicUsize,
 }
 
+/// Rendezvous channels keep the mutex-protected hand-off; buffered ones use the ring.
+// The buffered variant is large on purpose (its positions sit on their own cache lines); a
+// channel is allocated once, behind its `Arc`.
+#[allow(clippy::large_enum_variant)]
+enum Flavor<T> {
+    Rendezvous(Mutex<State<T>>),
+    Buffered(Buffered<T>),
+}
+
 impl<T> fmt::Debug for Chan<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.lock();
-        f.debug_struct("Chan")
-            .field("cap", &self.cap)
-            .field("len", &st.buf.len())
-            .field("closed", &st.closed)
-            .field("senders_parked", &!st.sendq.is_empty())
-            .field("receivers_parked", &!st.recvq.is_empty())
-            .finish()
+        match &self.flavor {
+            Flavor::Buffered(b) => b.fmt(f),
+            Flavor::Rendezvous(m) => {
+                let st = lock(m);
+                f.debug_struct("Chan")
+                    .field("cap", &self.cap)
+                    .field("len", &st.buf.len())
+                    .field("closed", &st.closed)
+                    .field("senders_parked", &!st.sendq.is_empty())
+                    .field("receivers_parked", &!st.recvq.is_empty())
+                    .finish()
+            }
+        }
     }
 }
 
+fn lock<T>(m: &Mutex<State<T>>) -> MutexGuard<'_, State<T>> {
+    // No user code runs under the lock (values are dropped and wakers woken after it), so a
+    // poisoned lock can only come from an allocation failure: the state is still consistent.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Commits `me` directly (no counterpart token involved). `true` for a plain operation.
-fn select_final(me: Option<&SelArm>) -> bool {
+pub(super) fn select_final(me: Option<&SelArm>) -> bool {
     me.is_none_or(|m| m.sel.try_select(m.arm))
 }
 
@@ -268,7 +311,7 @@ fn pair<T>(waiters: &mut Waiters<Waiter<T>>, q: &mut Queue, me: Option<&SelArm>)
 }
 
 /// Re-registers `waker` (no clone if it would wake the same task); returns a replaced waker.
-fn update_waker(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
+pub(super) fn update_waker(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
     match slot {
         Some(w) if w.will_wake(waker) => None,
         _ => slot.replace(waker.clone()),
@@ -338,6 +381,7 @@ impl<T> State<T> {
                     return (SendPoll::Closed, wake);
                 }
                 Status::Waiting => {}
+                Status::Notified => unreachable!("only buffered channels notify"),
             }
         }
         if self.closed {
@@ -409,6 +453,7 @@ impl<T> State<T> {
                 // Re-run as a fresh receive: a value may have been given back meanwhile.
                 Status::Closed => self.drop_recv_waiter(op, &mut wake),
                 Status::Waiting => {}
+                Status::Notified => unreachable!("only buffered channels notify"),
             }
         }
         if !self.buf.is_empty() {
@@ -521,8 +566,50 @@ impl<T> State<T> {
 }
 
 impl Wake {
-    fn run(self, me: Option<&Waker>) {
+    /// Keeps a waker that left the slab, to be dropped after unlock (at most two per
+    /// operation).
+    pub(super) fn retire(&mut self, w: Option<Waker>) {
+        if self.stale.is_none() {
+            self.stale = w;
+        } else if w.is_some() {
+            debug_assert!(
+                self.stale2.is_none(),
+                "two stale wakers per operation at most"
+            );
+            self.stale2 = w;
+        }
+    }
+
+    /// Adds a counterpart to wake (at most two per operation).
+    pub(super) fn push(&mut self, w: Option<Waker>) {
+        if self.other.is_none() {
+            self.other = w;
+        } else if w.is_some() {
+            debug_assert!(
+                self.other2.is_none(),
+                "two counterparts per operation at most"
+            );
+            self.other2 = w;
+        }
+    }
+
+    #[inline]
+    pub(super) fn run(self, me: Option<&Waker>) {
+        if self.other.is_none() && self.stale.is_none() && !self.me {
+            // The common case: nothing to wake or drop (the second slots fill only after the
+            // first ones).
+            debug_assert!(self.other2.is_none() && self.stale2.is_none());
+            std::mem::forget(self);
+            return;
+        }
+        self.run_slow(me);
+    }
+
+    fn run_slow(self, me: Option<&Waker>) {
         if let Some(w) = self.other {
+            w.wake();
+        }
+        if let Some(w) = self.other2 {
             w.wake();
         }
         if self.me
@@ -535,27 +622,24 @@ impl Wake {
 
 impl<T> Chan<T> {
     pub(crate) fn new(cap: usize) -> Chan<T> {
-        Chan {
-            cap,
-            state: Mutex::new(State {
+        let flavor = if cap == 0 {
+            Flavor::Rendezvous(Mutex::new(State {
                 // A rendezvous channel still needs room for given-back values, but rarely.
-                buf: VecDeque::with_capacity(cap.min(1024)),
+                buf: VecDeque::new(),
                 closed: false,
                 waiters: Waiters::new(),
                 sendq: Queue::new(),
                 recvq: Queue::new(),
-            }),
+            }))
+        } else {
+            Flavor::Buffered(Buffered::new(cap))
+        };
+        Chan {
+            cap,
+            flavor,
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // No user code runs under the lock (values are dropped and wakers woken after it), so a
-        // poisoned lock can only come from an allocation failure: the state is still consistent.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -563,11 +647,17 @@ impl<T> Chan<T> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().buf.len()
+        match &self.flavor {
+            Flavor::Rendezvous(m) => lock(m).buf.len(),
+            Flavor::Buffered(b) => b.len(),
+        }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().closed
+        match &self.flavor {
+            Flavor::Rendezvous(m) => lock(m).closed,
+            Flavor::Buffered(b) => b.is_closed(),
+        }
     }
 
     /// Polls a send. `waker: None` never parks (`try_send`).
@@ -577,9 +667,14 @@ impl<T> Chan<T> {
         me: Option<&SelArm>,
         waker: Option<&Waker>,
     ) -> SendPoll {
-        let (res, wake) = self.lock().poll_send(self.cap, op, me, waker);
-        wake.run(waker);
-        res
+        match &self.flavor {
+            Flavor::Buffered(b) => b.poll_send(op, me, waker),
+            Flavor::Rendezvous(m) => {
+                let (res, wake) = lock(m).poll_send(self.cap, op, me, waker);
+                wake.run(waker);
+                res
+            }
+        }
     }
 
     /// Polls a receive. `waker: None` never parks (`try_recv`).
@@ -589,9 +684,14 @@ impl<T> Chan<T> {
         me: Option<&SelArm>,
         waker: Option<&Waker>,
     ) -> RecvPoll<T> {
-        let (res, wake) = self.lock().poll_recv(self.cap, op, me, waker);
-        wake.run(waker);
-        res
+        match &self.flavor {
+            Flavor::Buffered(b) => b.poll_recv(op, me, waker),
+            Flavor::Rendezvous(m) => {
+                let (res, wake) = lock(m).poll_recv(self.cap, op, me, waker);
+                wake.run(waker);
+                res
+            }
+        }
     }
 
     /// Abandons a receive; a value already handed to it goes back to the channel.
@@ -599,21 +699,36 @@ impl<T> Chan<T> {
         if op.key.is_none() {
             return;
         }
-        let wake = self.lock().cancel_recv(op);
-        wake.run(None);
+        match &self.flavor {
+            Flavor::Buffered(b) => b.cancel_recv(op),
+            Flavor::Rendezvous(m) => {
+                let wake = lock(m).cancel_recv(op);
+                wake.run(None);
+            }
+        }
     }
 
     /// Abandons a send; its value, unless delivered, is back in `op.value`.
     pub(crate) fn cancel_send(&self, op: &mut SendOp<T>) {
-        if op.key.is_some() {
-            let wake = self.lock().cancel_send(op);
-            wake.run(None);
+        if op.key.is_none() {
+            return;
+        }
+        match &self.flavor {
+            Flavor::Buffered(b) => b.cancel_send(op),
+            Flavor::Rendezvous(m) => {
+                let wake = lock(m).cancel_send(op);
+                wake.run(None);
+            }
         }
     }
 
     /// Closes the channel, waking every parked operation. `false` if it was closed already.
     pub(crate) fn close(&self) -> bool {
-        let outcome = self.lock().close();
+        let m = match &self.flavor {
+            Flavor::Buffered(b) => return b.close(),
+            Flavor::Rendezvous(m) => m,
+        };
+        let outcome = lock(m).close();
         match outcome {
             CloseOutcome::Closed(wakers) => {
                 wakers.into_iter().for_each(Waker::wake);
@@ -625,8 +740,12 @@ impl<T> Chan<T> {
 
     /// The last receiver is gone: close, and drop the buffered values (outside the lock).
     pub(crate) fn close_and_drain(&self) {
+        let m = match &self.flavor {
+            Flavor::Buffered(b) => return b.close_and_drain(),
+            Flavor::Rendezvous(m) => m,
+        };
         let (outcome, drained) = {
-            let mut st = self.lock();
+            let mut st = lock(m);
             let outcome = st.close();
             (outcome, std::mem::take(&mut st.buf))
         };
@@ -634,6 +753,14 @@ impl<T> Chan<T> {
             wakers.into_iter().for_each(Waker::wake);
         }
         drop(drained);
+    }
+
+    /// See `Buffered::assert_settled`.
+    #[cfg(all(test, loom))]
+    pub(crate) fn assert_settled(&self) {
+        if let Flavor::Buffered(b) = &self.flavor {
+            b.assert_settled();
+        }
     }
 
     /// Drops one handle count; `true` if it was the last.
