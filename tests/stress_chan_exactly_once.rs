@@ -19,9 +19,8 @@
 //! ```
 //!
 //! Values still in the channel once every consumer has seen it closed are received at the end
-//! and reported as "stranded after close": a known bug (`recv_none_is_final`), an error only
-//! with `GMP_STRESS_STRICT_CLOSE=1` until it is fixed. Lost and duplicated values are always
-//! errors.
+//! and reported as "stranded after close": an error (`None` must be final, see
+//! `recv_none_is_final`), as are lost and duplicated values.
 
 mod stress_common;
 
@@ -249,9 +248,9 @@ fn run(r: &Run) {
             for c in live {
                 c.await.expect("a consumer panicked");
             }
-            // Every consumer has seen the channel closed and drained. A value still in it was
-            // handed to a consumer that was then aborted, and given back after the others had
-            // returned `None` (see `recv_none_is_final` below).
+            // Every consumer has seen the channel closed and drained, so nothing may be left:
+            // a value here was given back after another receive had returned `None` (see
+            // `recv_none_is_final` below).
             let mut stranded = 0;
             while let Ok(m) = rx.try_recv() {
                 stranded += 1;
@@ -318,9 +317,7 @@ fn run(r: &Run) {
         ledger.aborts.load(Ordering::Relaxed) > 0,
         "no consumer was aborted"
     );
-    if std::env::var_os("GMP_STRESS_STRICT_CLOSE").is_some() {
-        assert_eq!(stranded, 0, "cap {}: values given back after `None`", r.cap);
-    }
+    assert_eq!(stranded, 0, "cap {}: values given back after `None`", r.cap);
     drop(rt);
     assert_eq!(
         DROPPED.load(Ordering::Relaxed),
@@ -348,12 +345,11 @@ fn exactly_once_under_random_cancellation() {
 }
 
 /// Go: once a receive reports the channel closed (`v, ok := <-ch` with `ok == false`), every
-/// later receive does too. gmp today: a value handed to a parked receiver whose future is then
-/// dropped goes back into the channel even after another receiver has returned `None`, and is
-/// then received (or dropped with the last receiver, as the stress run above can show).
+/// later receive does too. A value handed to a parked receive whose future is then dropped
+/// goes back into the channel, so while one is handed out, a receive on the closed, empty
+/// channel waits rather than say `None` (this failed at capacity 0 before the rendezvous path
+/// tracked handed values: the value came back after a `None`).
 #[test]
-#[ignore = "known gmp-sync channel bug (issue 12 report): a value given back after close \
-            reappears after `None`; un-ignore once the channel counts values in flight"]
 fn recv_none_is_final() {
     for cap in [0, 1, 4] {
         futures::executor::block_on(async {
@@ -361,15 +357,47 @@ fn recv_none_is_final() {
             let other = rx.clone();
             let mut parked = rx.recv();
             assert!(futures::poll!(&mut parked).is_pending());
-            tx.try_send(7).unwrap(); // handed to the parked receiver
+            tx.try_send(7).unwrap(); // handed to the parked receive (cap 0), or buffered
             drop(tx); // closed
-            let first = other.recv().await;
-            drop(parked); // gives 7 back
-            let second = other.try_recv();
-            assert!(
-                first.is_some() || second.is_err(),
-                "cap {cap}: `None`, then {second:?}"
+            let mut first = std::pin::pin!(other.recv());
+            let early = futures::poll!(&mut first);
+            assert_ne!(
+                early,
+                std::task::Poll::Ready(None),
+                "cap {cap}: `None` too early"
             );
+            drop(parked); // gives 7 back, or passes its wake on
+            let first = match early {
+                std::task::Poll::Ready(v) => v,
+                std::task::Poll::Pending => first.await,
+            };
+            assert_eq!(first, Some(7), "cap {cap}");
+            assert_eq!(other.try_recv(), Err(TryRecvError::Closed), "cap {cap}");
         });
     }
+}
+
+/// The same with the handed receive taking its value: the receive waiting on the closed
+/// channel then sees `None`, and so does every other one parked behind it.
+#[test]
+fn receives_parked_behind_a_handed_value_see_none_once_it_is_taken() {
+    futures::executor::block_on(async {
+        let (tx, rx) = chan::bounded::<u32>(0);
+        let mut parked = Box::pin(async {
+            select! {
+                v = rx.recv() => v,
+            }
+        });
+        assert!(futures::poll!(&mut parked).is_pending());
+        tx.try_send(7).unwrap(); // handed to the parked select arm
+        drop(tx); // closed
+        let mut a = std::pin::pin!(rx.recv());
+        let mut b = std::pin::pin!(rx.recv());
+        assert!(futures::poll!(&mut a).is_pending(), "7 is still handed out");
+        assert!(futures::poll!(&mut b).is_pending(), "7 is still handed out");
+        assert_eq!(parked.await, Some(7));
+        assert_eq!(a.await, None);
+        assert_eq!(b.await, None);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    });
 }

@@ -141,6 +141,28 @@ fn loom_two_receivers_one_cancelled() {
     });
 }
 
+/// `None` is final: a value handed to a parked receive that is dropped on another thread never
+/// reappears after a receive on the closed channel returned `None`, and it is received exactly
+/// once (by the other receive, or given back into the channel before it looked).
+#[test]
+fn loom_none_is_final_when_a_handed_receive_is_dropped() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(0);
+        let other = rx.clone();
+        // Owns its receiver, so that another thread can drop it.
+        let mut fut = Box::pin(async move { rx.recv().await });
+        assert!(poll_once(&mut fut).is_pending());
+        assert!(tx.try_send(1).is_ok(), "handed to the parked receive");
+        drop(tx);
+        let t = thread::spawn(move || drop(fut));
+        let first = block_on(other.recv());
+        t.join().unwrap();
+        let second = other.try_recv();
+        assert_eq!(first, Some(1));
+        assert_eq!(second, Err(TryRecvError::Closed));
+    });
+}
+
 #[test]
 fn loom_select_commits_one_arm() {
     loom::model(|| {

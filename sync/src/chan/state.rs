@@ -44,7 +44,12 @@
 //!
 //! Dropping a receive whose status is `Done` (a value was handed to it and never returned to the
 //! user) gives the value back: to the next parked receiver if the buffer is empty, else to the
-//! *front* of the buffer, where it came from, so nothing is lost or reordered. Dropping a
+//! *front* of the buffer, where it came from, so nothing is lost or reordered. Handed receives
+//! wait in `handedq` until they take or give back their value; while one does, a receive on
+//! the closed, empty channel parks instead of returning `None`, so `None` stays final (Go's
+//! `ok == false` is). Once the last handed value is taken, parked receives are woken one after
+//! the other to see `None`. Rejected: letting that receive take the handed value: it may be
+//! older than a value the same receive already got from the same sender. Dropping a
 //! parked send takes its value back (never delivered). A select arm can never reach `Done`
 //! without its select having chosen it (the selection token is claimed under the lock first),
 //! so an unchosen arm takes and delivers nothing.
@@ -214,6 +219,10 @@ struct State<T> {
     waiters: Waiters<Waiter<T>>,
     sendq: Queue,
     recvq: Queue,
+    /// Receivers handed a value they have not taken yet (status `Done`). While one is here, a
+    /// receive on the closed, empty channel may not say `None`: the value could still come
+    /// back (its receive dropped). It parks instead (see `poll_recv`).
+    handedq: Queue,
 }
 
 /// The shared part of a channel.
@@ -344,12 +353,47 @@ impl<T> State<T> {
         }
     }
 
+    /// Hands `v` to the claimed, unlinked receiver `rk` and wakes it (after unlock).
+    fn hand_to(&mut self, rk: usize, v: T, wake: &mut Wake) {
+        self.waiters.link_back(&mut self.handedq, rk);
+        let r = self.waiters.get_mut(rk);
+        r.value = Some(v);
+        r.status = Status::Done;
+        wake.other = r.waker.take();
+    }
+
+    /// Unlinks a receive's waiter from whichever queue holds it: `handedq` once a value was
+    /// handed to it, `recvq` while it waits.
+    fn unlink_recv(&mut self, key: usize) {
+        if self.waiters.is_linked(key) {
+            let q = if self.waiters.get(key).status == Status::Done {
+                &mut self.handedq
+            } else {
+                &mut self.recvq
+            };
+            self.waiters.unlink(q, key);
+        }
+    }
+
+    /// On a closed channel with no value handed out any more, wakes the first parked receive
+    /// to see `None`. Each receive that then returns `None` (or is dropped) wakes the next, so
+    /// one wake at a time reaches every receive that parked behind a handed value.
+    fn wake_next_closed_receiver(&mut self, wake: &mut Wake) {
+        if self.closed
+            && self.handedq.is_empty()
+            && let Some(k) = self.recvq.head()
+        {
+            self.waiters.unlink(&mut self.recvq, k);
+            let w = self.waiters.get_mut(k);
+            w.status = Status::Closed;
+            wake.push(w.waker.take());
+        }
+    }
+
     /// Forgets a receive's waiter when the receive completes another way.
     fn drop_recv_waiter(&mut self, op: &mut RecvOp, wake: &mut Wake) {
         if let Some(key) = op.key.take() {
-            if self.waiters.is_linked(key) {
-                self.waiters.unlink(&mut self.recvq, key);
-            }
+            self.unlink_recv(key);
             let w = self.remove_waiter(key, wake);
             debug_assert!(w.value.is_none());
         }
@@ -395,10 +439,7 @@ impl<T> State<T> {
             match pair(&mut self.waiters, &mut self.recvq, me) {
                 Pair::Found(rk) => {
                     let v = self.take_send_value(op, &mut wake);
-                    let r = self.waiters.get_mut(rk);
-                    r.value = Some(v);
-                    r.status = Status::Done;
-                    wake.other = r.waker.take();
+                    self.hand_to(rk, v, &mut wake);
                     return (SendPoll::Sent, wake);
                 }
                 Pair::LostOwn => return (SendPoll::Pending, wake),
@@ -443,6 +484,8 @@ impl<T> State<T> {
             match self.waiters.get(key).status {
                 Status::Done => {
                     op.key = None;
+                    self.unlink_recv(key);
+                    self.wake_next_closed_receiver(&mut wake);
                     let v = self
                         .remove_waiter(key, &mut wake)
                         .value
@@ -485,13 +528,19 @@ impl<T> State<T> {
             Pair::LostOwn => return (RecvPoll::Pending, wake),
             Pair::NotFound { bounced } => wake.me = bounced,
         }
-        if self.closed {
+        if self.closed && self.handedq.is_empty() {
             if !select_final(me) {
                 return (RecvPoll::Pending, wake);
             }
             self.drop_recv_waiter(op, &mut wake);
+            self.wake_next_closed_receiver(&mut wake);
             return (RecvPoll::Closed, wake);
         }
+        // Open, or closed with a value still handed to a receive that has not taken it: `None`
+        // must be final, and that value comes back if its receive is dropped, so wait for one
+        // or the other (the value is given to us, or the last handed value is taken and
+        // `take_handed` wakes us to see `None`). Not taking the value from its receiver:
+        // it may be older than values this receive already got from the same sender.
         let Some(waker) = waker.filter(|_| !me.is_some_and(|m| m.sel.is_nonblocking())) else {
             return (RecvPoll::Empty, wake);
         };
@@ -515,20 +564,19 @@ impl<T> State<T> {
         let Some(key) = op.key.take() else {
             return wake;
         };
-        if self.waiters.is_linked(key) {
-            self.waiters.unlink(&mut self.recvq, key);
-        }
+        self.unlink_recv(key);
         let w = self.remove_waiter(key, &mut wake);
+        if w.status == Status::Closed {
+            // Woken to see `None` and dropped instead: pass the wake on.
+            self.wake_next_closed_receiver(&mut wake);
+        }
         if let Some(v) = w.value {
             debug_assert_eq!(w.status, Status::Done);
             // Give the value back: it is older than anything buffered since it was handed over.
             if self.buf.is_empty()
                 && let Pair::Found(rk) = pair(&mut self.waiters, &mut self.recvq, None)
             {
-                let r = self.waiters.get_mut(rk);
-                r.value = Some(v);
-                r.status = Status::Done;
-                wake.other = r.waker.take();
+                self.hand_to(rk, v, &mut wake);
             } else {
                 self.buf.push_front(v);
             }
@@ -630,6 +678,7 @@ impl<T> Chan<T> {
                 waiters: Waiters::new(),
                 sendq: Queue::new(),
                 recvq: Queue::new(),
+                handedq: Queue::new(),
             }))
         } else {
             Flavor::Buffered(Buffered::new(cap))
