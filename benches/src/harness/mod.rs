@@ -9,10 +9,13 @@ mod report;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use std::path::Path;
+
+use gmp_bench::affinity;
 use gmp_bench::rt::{Peer, WORKERS};
 use std::collections::BTreeMap;
 
-use gmp_bench::workloads::{Kind, Load, Scale, WORKLOADS, Workload, net};
+use gmp_bench::workloads::{Kind, Scale, WORKLOADS, Workload, net};
 use record::Record;
 
 use report::{Cell, Machine, Results};
@@ -159,24 +162,12 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         go: go_bench,
         timeout,
         scale: o.scale,
+        pinning: affinity::get().ok().and_then(|all| affinity::split(&all)),
     };
     let mut res = Results::default();
     let mut raw = Vec::new();
     let mut failures = Vec::new();
     for w in selected {
-        if let Kind::Net { load, .. } = w.kind {
-            let missing = match load {
-                Load::Wrk if !on_path("wrk") => Some("wrk not found: apt-get install wrk"),
-                Load::GoEchoClient if go_bench.is_none() => {
-                    Some("the Go echo client needs Go (see the go: line above)")
-                }
-                _ => None,
-            };
-            if let Some(why) = missing {
-                println!("{}: skipped; {why}", w.name);
-                continue;
-            }
-        }
         let peers: Vec<Peer> = Peer::ALL
             .into_iter()
             .filter(|&p| {
@@ -255,6 +246,7 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         &res,
         &Machine {
             thread_limit: thread_limit(),
+            pinning: run.pinning.clone(),
         },
     );
     if !failures.is_empty() {
@@ -297,6 +289,8 @@ struct Runner<'a> {
     go: Option<&'a go::GoBench>,
     timeout: Duration,
     scale: Scale,
+    /// The server's and the load generator's cores for the network rows, if pinned.
+    pinning: Option<(Vec<usize>, Vec<usize>)>,
 }
 
 impl Runner<'_> {
@@ -313,37 +307,49 @@ impl Runner<'_> {
             self.scale,
         );
         let nums = [n.to_string(), warmup.to_string(), reps.to_string()];
-        let out = match (peer, self.go) {
-            (Peer::Go, Some(g)) => {
-                let args: Vec<String> = std::iter::once(w.name.to_string()).chain(nums).collect();
-                child::spawn(
+        let (program, args, mut envs): (&Path, Vec<String>, Vec<(&str, String)>) =
+            match (peer, self.go) {
+                (Peer::Go, Some(g)) => (
                     &g.bin,
-                    &args,
-                    &[("GOMAXPROCS", "2"), ("GOTOOLCHAIN", "local")],
-                    self.timeout,
-                )
+                    std::iter::once(w.name.to_string()).chain(nums).collect(),
+                    vec![
+                        ("GOMAXPROCS", WORKERS.to_string()),
+                        ("GOTOOLCHAIN", "local".into()),
+                    ],
+                ),
+                _ => {
+                    let mut args = strs(&["--child", w.name, peer.name()]);
+                    args.extend(nums);
+                    (self.exe, args, Vec::new())
+                }
+            };
+        let out = if matches!(w.kind, Kind::Net { .. }) {
+            // The server's process gets the server's cores (every thread it starts inherits
+            // them); the load generator it starts pins itself to the client's.
+            envs.push((net::LOAD_BIN_ENV, self.exe.to_string_lossy().into_owned()));
+            match &self.pinning {
+                Some((server, client)) => {
+                    envs.push((affinity::CLIENT_CPUS_ENV, affinity::format(client)));
+                    let saved = affinity::get();
+                    let pinned = affinity::set(server).is_ok();
+                    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    let out = child::spawn(program, &args, &envs, self.timeout);
+                    if let (true, Ok(all)) = (pinned, saved) {
+                        let _ = affinity::set(&all);
+                    }
+                    out
+                }
+                None => {
+                    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    child::spawn(program, &args, &envs, self.timeout)
+                }
             }
-            _ => {
-                let mut args = strs(&["--child", w.name, peer.name()]);
-                args.extend(nums);
-                // The net workloads' children run the Go echo client.
-                let go_bin = self.go.map(|g| g.bin.to_string_lossy().into_owned());
-                let envs: Vec<(&str, &str)> = go_bin
-                    .as_deref()
-                    .map(|b| (net::GO_BIN_ENV, b))
-                    .into_iter()
-                    .collect();
-                child::spawn(self.exe, &args, &envs, self.timeout)
-            }
+        } else {
+            let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            child::spawn(program, &args, &envs, self.timeout)
         };
         (n, out)
     }
-}
-
-/// Whether an executable `name` is in a directory of `PATH`.
-fn on_path(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
 }
 
 fn strs(v: &[&str]) -> Vec<String> {

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use gmp_bench::rt::Peer;
+use gmp_bench::affinity;
+use gmp_bench::rt::{Peer, WORKERS};
+use gmp_bench::workloads::net::CONNS;
 use gmp_bench::workloads::chan::GOALS;
 use gmp_bench::workloads::lifo_strand::{BLOCK, GOAL as LIFO_GOAL, STRANDED};
 use gmp_bench::workloads::sync::is_sync;
@@ -61,6 +63,8 @@ impl Results {
 pub(crate) struct Machine {
     /// The most threads this process could have, and the limit that binds.
     pub(crate) thread_limit: Option<(u64, String)>,
+    /// The server's and the load generator's CPUs for the network rows, if pinned.
+    pub(crate) pinning: Option<(Vec<usize>, Vec<usize>)>,
 }
 
 /// A text table in Markdown pipe syntax, columns aligned.
@@ -331,7 +335,7 @@ fn workloads_table(res: &Results) -> String {
 
 /// Issue 3's network workloads ([`Kind::Net`]): throughput and p99 per peer, gmp's ratios, and
 /// the issue's goal for `http_hello`.
-fn net_table(res: &Results) -> String {
+fn net_table(res: &Results, m: &Machine) -> String {
     let mut t = Table::new(&[
         "workload",
         "unit",
@@ -412,10 +416,20 @@ fn net_table(res: &Results) -> String {
              p99 latency no worse: {verdict}"
         );
     }
-    s.push_str(
-        "\nNote: servers (2 workers) and their load generator (wrk -t2 -c50; the Go echo client \
-         with GOMAXPROCS=2) share this machine's cores, loopback only; medians over interleaved \
-         rounds, one fresh server process per round.",
+    let _ = write!(
+        s,
+        "\nNote: each server runs {WORKERS} workers; the load generator (gmp-bench --load: {CONNS} \
+         keep-alive connections, one epoll thread per client core, a closed loop like wrk's) is \
+         the same for every server. {}. Loopback only; medians over interleaved rounds, one fresh \
+         server process per round.",
+        match &m.pinning {
+            Some((server, client)) => format!(
+                "Pinned apart: server on CPU {}, load generator on CPU {}",
+                affinity::format(server),
+                affinity::format(client)
+            ),
+            None => "Not pinned (one CPU): server and load generator share it".into(),
+        }
     );
     s
 }
@@ -761,7 +775,7 @@ pub(crate) fn print_all(res: &Results, m: &Machine) {
         .collect();
     if net.iter().any(|w| present.contains(w)) {
         println!("\n## Network (issue 3; higher is better; p99 latency)\n");
-        println!("{}", net_table(res));
+        println!("{}", net_table(res, m));
         claimed.extend(net);
     }
     for w in present.iter().filter(|w| !claimed.contains(*w)) {

@@ -85,23 +85,12 @@ pub enum Kind {
     Memory,
     /// A latency distribution over rounds; one repetition.
     Latency,
-    /// A server under an external load generator; primary metric `rps` (higher is better).
-    /// Rounds of one fresh child per peer, interleaved, like `Throughput`.
+    /// A server under the harness's load generator ([`crate::load`]); primary metric `rps`
+    /// (higher is better). Rounds of one fresh child per peer, interleaved, like `Throughput`.
     Net {
         /// The unit of `rps`: `"req/s"`.
         unit: &'static str,
-        /// The load generator, which the harness checks for before running the workload.
-        load: Load,
     },
-}
-
-/// The load generator of a [`Kind::Net`] workload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Load {
-    /// `wrk` on `PATH`.
-    Wrk,
-    /// The Go echo client in `benches/go` (`gmpbench echo-client`).
-    GoEchoClient,
 }
 
 /// One registered workload.
