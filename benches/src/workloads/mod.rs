@@ -50,6 +50,7 @@ pub const WORKLOADS: &[Workload] = &[
     chan::MPSC,
     chan::MPMC,
     chan::WORKER_POOL,
+    chan::FAN_IN,
     net::HTTP_HELLO,
     net::TCP_ECHO,
     sync::MUTEX_UNCONTENDED,
@@ -91,6 +92,12 @@ pub enum Kind {
         /// The unit of `rps`: `"req/s"`.
         unit: &'static str,
     },
+    /// Run only at several sizes for a cost-against-size curve (the harness's `curves`), not
+    /// in a table; primary metric `ns`.
+    Curve {
+        /// The unit of the primary metric.
+        unit: &'static str,
+    },
 }
 
 /// One registered workload.
@@ -130,6 +137,7 @@ impl Workload {
             (Kind::Net { .. }, Scale::Full) => (0, 3),
             (Kind::Net { .. }, Scale::Quick) => (0, 1),
             (Kind::Memory | Kind::Latency, _) => (0, 1),
+            (Kind::Curve { .. }, _) => (1, 1),
         }
     }
 
@@ -140,6 +148,7 @@ impl Workload {
             Kind::Memory => "B/unit",
             Kind::Latency => "us",
             Kind::Net { unit, .. } => unit,
+            Kind::Curve { unit } => unit,
         }
     }
 }
