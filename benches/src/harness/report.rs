@@ -537,7 +537,7 @@ fn sync_table(res: &Results) -> String {
     s
 }
 
-/// Peak RSS of the spawn_many children (the memory goal: gmp under a third of tokio).
+/// Peak RSS of the spawn_many children (gmp's memory goal: gmp under a third of tokio).
 fn spawn_rss_line(res: &Results) -> String {
     let rss = |p| res.record("spawn_many", p).and_then(|r| r.get("peak_rss"));
     let show = |p| rss(p).map_or("-".to_string(), fmt_bytes);
