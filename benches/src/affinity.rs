@@ -28,7 +28,8 @@ pub fn get() -> io::Result<Vec<usize>> {
     // SAFETY: `cpu_set_t` is plain bytes; all-zero is a valid (empty) set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: `set` is a live, writable `cpu_set_t` of the size passed; pid 0 is this thread.
-    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -51,7 +52,10 @@ pub fn set(cpus: &[usize]) -> io::Result<()> {
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     for &cpu in cpus {
         if cpu >= libc::CPU_SETSIZE as usize {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "CPU out of range"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "CPU out of range",
+            ));
         }
         // SAFETY: `cpu < CPU_SETSIZE`, checked above.
         unsafe { libc::CPU_SET(cpu, &mut set) };
@@ -76,7 +80,10 @@ pub fn split(allowed: &[usize]) -> Option<(Vec<usize>, Vec<usize>)> {
 
 /// `0,1`.
 pub fn format(cpus: &[usize]) -> String {
-    cpus.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+    cpus.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Parses [`format`]'s output; `None` for anything else.

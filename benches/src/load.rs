@@ -62,8 +62,13 @@ pub fn main(args: &[String]) -> Result<String, String> {
         return Err("usage: --load <http|echo> <addr> <conns> <secs> <size>".into());
     };
     let proto = Proto::parse(proto).ok_or_else(|| format!("unknown protocol {proto:?}"))?;
-    let addr: SocketAddr = addr.parse().map_err(|e| format!("bad address {addr:?}: {e}"))?;
-    let num = |s: &String| s.parse::<u64>().map_err(|e| format!("bad number {s:?}: {e}"));
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|e| format!("bad address {addr:?}: {e}"))?;
+    let num = |s: &String| {
+        s.parse::<u64>()
+            .map_err(|e| format!("bad number {s:?}: {e}"))
+    };
     let (conns, secs, size) = (num(conns)?, num(secs)?, num(size)?);
     // Pin to the client's cores if the harness named them; else 2 threads, like wrk -t2.
     let cpus = std::env::var(affinity::CLIENT_CPUS_ENV)
@@ -76,7 +81,14 @@ pub fn main(args: &[String]) -> Result<String, String> {
         }
         None => 2,
     };
-    let s = run(proto, addr, conns as usize, threads, Duration::from_secs(secs), size as usize)?;
+    let s = run(
+        proto,
+        addr,
+        conns as usize,
+        threads,
+        Duration::from_secs(secs),
+        size as usize,
+    )?;
     Ok(format!(
         "rps={:.0} p50_us={:.1} p99_us={:.1} errors=0",
         s.rps, s.p50_us, s.p99_us
@@ -109,13 +121,17 @@ pub fn run(
         .collect::<Result<_, _>>()?;
     let mut lat = Vec::new();
     for h in handles {
-        lat.extend(h.join().map_err(|_| "a load thread panicked".to_string())??);
+        lat.extend(
+            h.join()
+                .map_err(|_| "a load thread panicked".to_string())??,
+        );
     }
     if lat.is_empty() {
         return Err("no request completed".into());
     }
     lat.sort_by(f64::total_cmp);
-    let pct = |q: f64| lat[(((q / 100.0) * lat.len() as f64).ceil() as usize).clamp(1, lat.len()) - 1];
+    let pct =
+        |q: f64| lat[(((q / 100.0) * lat.len() as f64).ceil() as usize).clamp(1, lat.len()) - 1];
     Ok(Summary {
         rps: lat.len() as f64 / dur.as_secs_f64(),
         p50_us: pct(50.0),
@@ -153,10 +169,15 @@ fn drive(
         // A blocking connect, then non-blocking I/O: the load starts with every connection up.
         let std = std::net::TcpStream::connect(addr).map_err(|e| err("connect", e))?;
         std.set_nodelay(true).map_err(|e| err("nodelay", e))?;
-        std.set_nonblocking(true).map_err(|e| err("nonblocking", e))?;
+        std.set_nonblocking(true)
+            .map_err(|e| err("nonblocking", e))?;
         let mut stream = TcpStream::from_std(std);
         poll.registry()
-            .register(&mut stream, Token(i), Interest::READABLE | Interest::WRITABLE)
+            .register(
+                &mut stream,
+                Token(i),
+                Interest::READABLE | Interest::WRITABLE,
+            )
             .map_err(|e| err("register", e))?;
         conns.push(Conn {
             stream,
@@ -179,7 +200,13 @@ fn drive(
             return Ok(lat);
         }
         poll.poll(&mut events, Some(deadline - now))
-            .or_else(|e| if e.kind() == io::ErrorKind::Interrupted { Ok(()) } else { Err(e) })
+            .or_else(|e| {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
             .map_err(|e| err("poll", e))?;
         for ev in &events {
             let c = &mut conns[ev.token().0];
@@ -296,6 +323,9 @@ mod tests {
             }
         });
         let s = run(Proto::Echo, addr, 4, 2, Duration::from_millis(200), 1024).unwrap();
-        assert!(s.rps > 0.0 && s.p50_us > 0.0 && s.p99_us >= s.p50_us, "{s:?}");
+        assert!(
+            s.rps > 0.0 && s.p50_us > 0.0 && s.p99_us >= s.p50_us,
+            "{s:?}"
+        );
     }
 }

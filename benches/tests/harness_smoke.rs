@@ -19,12 +19,14 @@ fn harness(args: &[&str]) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gmp-bench"));
     cmd.args(args);
     // Runs that measure write their report to a temporary directory, not into target/.
-    if !args.iter().any(|a| ["--list", "--child", "--out"].contains(a)) {
-        cmd.arg("--out").arg(out_dir(&args.join("_").replace([',', '-'], "")));
+    if !args
+        .iter()
+        .any(|a| ["--list", "--child", "--out"].contains(a))
+    {
+        cmd.arg("--out")
+            .arg(out_dir(&args.join("_").replace([',', '-'], "")));
     }
-    let out = cmd
-        .output()
-        .expect("run gmp-bench");
+    let out = cmd.output().expect("run gmp-bench");
     let stdout = String::from_utf8(out.stdout).expect("utf-8 stdout");
     assert!(
         out.status.success(),
@@ -83,7 +85,13 @@ fn is_number(cell: &str) -> bool {
 
 #[test]
 fn quick_run_prints_the_tables() {
-    let out = harness(&["--quick", "--only", "spawn_many,ping_pong", "--no-go", "--no-curves"]);
+    let out = harness(&[
+        "--quick",
+        "--only",
+        "spawn_many,ping_pong",
+        "--no-go",
+        "--no-curves",
+    ]);
     let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
     assert!(
         gmp_ok || out.lines().any(|l| l.starts_with("gmp: not available")),
@@ -202,7 +210,13 @@ fn child_prints_one_record() {
 
 #[test]
 fn channel_workloads_and_their_goals() {
-    let out = harness(&["--quick", "--only", "chan_ping_pong,chan_mpmc", "--no-go", "--no-curves"]);
+    let out = harness(&[
+        "--quick",
+        "--only",
+        "chan_ping_pong,chan_mpmc",
+        "--no-go",
+        "--no-curves",
+    ]);
     let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
     let wl = table(&out, "## Executor and channel workloads");
     let pp = row(&wl, "chan_ping_pong");
@@ -294,7 +308,16 @@ fn run_writes_records_and_a_self_contained_report() {
     let dir = out_dir("report");
     let d = dir.to_str().unwrap();
     // spawn_many brings its size curve (ns and bytes per task).
-    let out = harness(&["--quick", "--only", "spawn_many", "--no-go", "--reps", "2", "--out", d]);
+    let out = harness(&[
+        "--quick",
+        "--only",
+        "spawn_many",
+        "--no-go",
+        "--reps",
+        "2",
+        "--out",
+        d,
+    ]);
     assert!(out.contains(&format!("report: {d}/report.html")), "{out}");
 
     let json = std::fs::read_to_string(dir.join("records.json")).expect("records.json");
@@ -302,15 +325,29 @@ fn run_writes_records_and_a_self_contained_report() {
     assert_eq!(v["mode"], "quick");
     let m = &v["machine"];
     assert!(m["cores"].as_u64().unwrap() >= 1, "{m}");
-    for k in ["cpu_model", "kernel", "rustc", "git_commit", "load_avg", "pinning"] {
-        assert!(m[k].as_str().is_some_and(|s| !s.is_empty()), "machine.{k}: {m}");
+    for k in [
+        "cpu_model",
+        "kernel",
+        "rustc",
+        "git_commit",
+        "load_avg",
+        "pinning",
+    ] {
+        assert!(
+            m[k].as_str().is_some_and(|s| !s.is_empty()),
+            "machine.{k}: {m}"
+        );
     }
     let recs = v["records"].as_array().unwrap();
     let tokio = recs
         .iter()
         .find(|r| r["workload"] == "spawn_many" && r["peer"] == "tokio")
         .expect("a spawn_many/tokio record");
-    assert_eq!(tokio["samples"].as_array().unwrap().len(), 2, "every round's sample: {tokio}");
+    assert_eq!(
+        tokio["samples"].as_array().unwrap().len(),
+        2,
+        "every round's sample: {tokio}"
+    );
     let curve_sizes: Vec<u64> = v["curves"]
         .as_array()
         .unwrap()
@@ -326,12 +363,20 @@ fn run_writes_records_and_a_self_contained_report() {
     assert!(sections >= 4, "{sections} sections");
     assert_eq!(html.matches("<svg").count(), sections, "a chart per table");
     for outside in ["<script", "src=", "href=", "@import", "url("] {
-        assert!(!html.contains(outside), "report.html loads something ({outside})");
+        assert!(
+            !html.contains(outside),
+            "report.html loads something ({outside})"
+        );
     }
 
     // Comparing a run with itself (the same samples): nothing is called faster or slower.
     let again = harness(&[
-        "--quick", "--only", "ping_pong", "--no-go", "--no-curves", "--compare",
+        "--quick",
+        "--only",
+        "ping_pong",
+        "--no-go",
+        "--no-curves",
+        "--compare",
         &format!("{d}/records.json"),
     ]);
     assert!(again.contains("## Compared with"), "{again}");

@@ -37,7 +37,10 @@ fn render(height: u32, draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) ->
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        let drawn = root.fill(&WHITE).map_err(Into::into).and_then(|()| draw(&root));
+        let drawn = root
+            .fill(&WHITE)
+            .map_err(Into::into)
+            .and_then(|()| draw(&root));
         if let Err(e) = drawn.and_then(|()| root.present().map_err(Into::into)) {
             return format!("<p>chart failed: {e}</p>");
         }
@@ -50,13 +53,19 @@ fn render(height: u32, draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) ->
 pub(crate) fn bars(rows: &[BarRow]) -> String {
     let bar = 18.0;
     let gap = 14.0;
-    let slots: Vec<f64> = rows.iter().map(|r| r.values.len() as f64 * bar + gap).collect();
+    let slots: Vec<f64> = rows
+        .iter()
+        .map(|r| r.values.len() as f64 * bar + gap)
+        .collect();
     let total: f64 = slots.iter().sum();
     let height = total as u32 + 110;
     let worst = rows
         .iter()
         .flat_map(|r| r.values.iter().map(|v| r.vs_best(v.1)))
-        .chain(rows.iter().filter_map(|r| r.goal.as_ref().map(|g| r.vs_best(g.0))))
+        .chain(
+            rows.iter()
+                .filter_map(|r| r.goal.as_ref().map(|g| r.vs_best(g.0))),
+        )
         .filter(|v| v.is_finite())
         .fold(1.0f64, f64::max);
     let xmax = (worst * 4.0).clamp(4.0, 2000.0);
@@ -103,7 +112,8 @@ pub(crate) fn bars(rows: &[BarRow]) -> String {
         }
         for (r, &top) in rows.iter().zip(&tops) {
             let (_, py) = chart.backend_coord(&(1.0, top - gap / 2.0));
-            let (_, pb) = chart.backend_coord(&(1.0, top - gap / 2.0 - r.values.len() as f64 * bar));
+            let (_, pb) =
+                chart.backend_coord(&(1.0, top - gap / 2.0 - r.values.len() as f64 * bar));
             root.draw(&Text::new(
                 r.label.clone(),
                 (10, (py + pb) / 2 - 7),
@@ -114,7 +124,11 @@ pub(crate) fn bars(rows: &[BarRow]) -> String {
                 let y0 = top - gap / 2.0 - i as f64 * bar;
                 let (px, py) = chart.backend_coord(&(ratio.clamp(0.5, xmax), y0 - bar / 2.0 + 1.0));
                 let text = format!("{} {shown} ({}x)", p.name(), sig(ratio));
-                root.draw(&Text::new(text, (px + 4, py - 7), (FONT, 12).into_font().color(&BLACK)))?;
+                root.draw(&Text::new(
+                    text,
+                    (px + 4, py - 7),
+                    (FONT, 12).into_font().color(&BLACK),
+                ))?;
             }
             if let Some((g, label)) = &r.goal {
                 let gx = r.vs_best(*g);
@@ -127,7 +141,11 @@ pub(crate) fn bars(rows: &[BarRow]) -> String {
                         GOAL.stroke_width(3),
                     )))?;
                     let (px, py) = chart.backend_coord(&(gx, y1));
-                    root.draw(&Text::new(label.clone(), (px + 4, py - 4), (FONT, 11).into_font().color(&GOAL)))?;
+                    root.draw(&Text::new(
+                        label.clone(),
+                        (px + 4, py - 4),
+                        (FONT, 11).into_font().color(&GOAL),
+                    ))?;
                 }
             }
         }
@@ -170,11 +188,17 @@ pub(crate) fn lines(c: &LineChart) -> String {
             .draw()?;
         for (p, s) in &c.series {
             let col = color(*p);
-            let s: Vec<(f64, f64)> = s.iter().copied().filter(|(x, y)| *x > 0.0 && *y > 0.0).collect();
+            let s: Vec<(f64, f64)> = s
+                .iter()
+                .copied()
+                .filter(|(x, y)| *x > 0.0 && *y > 0.0)
+                .collect();
             chart
                 .draw_series(LineSeries::new(s.clone(), col.stroke_width(2)))?
                 .label(p.name())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], col.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 14, y)], col.stroke_width(2))
+                });
             chart.draw_series(s.iter().map(|&xy| Circle::new(xy, 4, col.filled())))?;
         }
         chart
@@ -225,7 +249,10 @@ pub(crate) fn changes(rows: &[Change]) -> String {
             };
             let clamp = |v: f64| v.clamp(1.0 / spread, spread);
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(1.0, y - row_h * 0.35), (clamp(c.ratio()), y + row_h * 0.35)],
+                [
+                    (1.0, y - row_h * 0.35),
+                    (clamp(c.ratio()), y + row_h * 0.35),
+                ],
                 col.filled(),
             )))?;
             let (lo, hi) = c.band_ratio();

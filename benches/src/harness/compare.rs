@@ -54,12 +54,20 @@ impl Change {
 
     /// The ratio's extremes the bands allow: new min / old max .. new max / old min.
     pub(crate) fn band_ratio(&self) -> (f64, f64) {
-        (self.new_band.0 / self.old_band.1, self.new_band.1 / self.old_band.0)
+        (
+            self.new_band.0 / self.old_band.1,
+            self.new_band.1 / self.old_band.0,
+        )
     }
 }
 
 fn band(r: &Record) -> Option<(f64, f64)> {
-    let s: Vec<f64> = r.samples.iter().copied().filter(|v| v.is_finite()).collect();
+    let s: Vec<f64> = r
+        .samples
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     if s.len() < 2 {
         return None;
     }
@@ -76,8 +84,10 @@ fn higher_is_better(workload: &str) -> bool {
 
 /// The cells of `new` also in `old`, in `new`'s order.
 pub(crate) fn compare(old: &[Record], new: &[Record]) -> Vec<Change> {
-    let old: BTreeMap<(&str, Peer), &Record> =
-        old.iter().map(|r| ((r.workload.as_str(), r.peer), r)).collect();
+    let old: BTreeMap<(&str, Peer), &Record> = old
+        .iter()
+        .map(|r| ((r.workload.as_str(), r.peer), r))
+        .collect();
     new.iter()
         .filter_map(|n| {
             let o = old.get(&(n.workload.as_str(), n.peer))?;
@@ -109,7 +119,13 @@ pub(crate) fn compare(old: &[Record], new: &[Record]) -> Vec<Change> {
 
 /// The text table of `changes`, changed cells first.
 pub(crate) fn table(changes: &[Change]) -> String {
-    let mut t = Table::new(&["workload / peer", "old (min..max)", "new (min..max)", "new/old", "verdict"]);
+    let mut t = Table::new(&[
+        "workload / peer",
+        "old (min..max)",
+        "new (min..max)",
+        "new/old",
+        "verdict",
+    ]);
     let mut sorted: Vec<&Change> = changes.iter().collect();
     sorted.sort_by_key(|c| match c.verdict {
         Verdict::Slower => 0,
@@ -127,8 +143,14 @@ pub(crate) fn table(changes: &[Change]) -> String {
             c.verdict.word().into(),
         ]);
     }
-    let slower = changes.iter().filter(|c| c.verdict == Verdict::Slower).count();
-    let faster = changes.iter().filter(|c| c.verdict == Verdict::Faster).count();
+    let slower = changes
+        .iter()
+        .filter(|c| c.verdict == Verdict::Slower)
+        .count();
+    let faster = changes
+        .iter()
+        .filter(|c| c.verdict == Verdict::Faster)
+        .count();
     format!(
         "{}\n\n{slower} slower, {faster} faster, {} within noise or not called (a change is called \
          only when the min..max bands of the two runs' samples do not overlap).",
@@ -138,9 +160,12 @@ pub(crate) fn table(changes: &[Change]) -> String {
 }
 
 fn num(v: f64) -> String {
-    if v >= 100.0 { format!("{v:.0}") } else { format!("{v:.2}") }
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -158,7 +183,10 @@ mod tests {
 
     #[test]
     fn calls_only_non_overlapping_bands() {
-        let old = [rec("spawn_many", &[100.0, 110.0, 105.0]), rec("http_hello", &[10.0, 11.0])];
+        let old = [
+            rec("spawn_many", &[100.0, 110.0, 105.0]),
+            rec("http_hello", &[10.0, 11.0]),
+        ];
         let slower = compare(&old, &[rec("spawn_many", &[120.0, 125.0])]);
         assert_eq!(slower[0].verdict, Verdict::Slower);
         let same = compare(&old, &[rec("spawn_many", &[108.0, 130.0])]);

@@ -32,7 +32,9 @@ pub(crate) const CURVES: &[Curve] = &[
         reps: (0, 1),
         charts: &[
             ("ns per task", |r| r.primary()),
-            ("bytes per task (peak RSS growth)", |r| r.get("bytes_per_task")),
+            ("bytes per task (peak RSS growth)", |r| {
+                r.get("bytes_per_task")
+            }),
         ],
     },
     Curve {
@@ -57,7 +59,8 @@ pub(crate) const CURVES: &[Curve] = &[
                 r.get("wall_s").map(|w| ((w - 1.0) * 1e3).max(0.01))
             }),
             ("peak RSS per sleeper (bytes, runtime included)", |r| {
-                r.get("peak_rss_mib").map(|m| m * 1_048_576.0 / r.n.max(1) as f64)
+                r.get("peak_rss_mib")
+                    .map(|m| m * 1_048_576.0 / r.n.max(1) as f64)
             }),
         ],
     },

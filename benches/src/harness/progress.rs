@@ -80,7 +80,8 @@ impl WorkloadBar<'_> {
     /// A child for `peer` starts (`round` of `rounds`; 0 for a curve point).
     pub(crate) fn start(&self, peer: Peer, round: usize, rounds: usize) {
         if rounds > 0 {
-            self.bar.set_message(format!("{} (round {round}/{rounds})", peer.name()));
+            self.bar
+                .set_message(format!("{} (round {round}/{rounds})", peer.name()));
         } else {
             self.bar.set_message(peer.name().to_string());
         }

@@ -65,7 +65,11 @@ pub(crate) fn format(workload: &str, peer: Peer, n: u64, reps: &[Metrics]) -> St
 
 /// The line of a record (as children print it), for `--records`.
 pub(crate) fn to_line(r: &Record) -> String {
-    let metrics: Vec<String> = r.metrics.iter().map(|(k, v)| format!("{k}={v:.3}")).collect();
+    let metrics: Vec<String> = r
+        .metrics
+        .iter()
+        .map(|(k, v)| format!("{k}={v:.3}"))
+        .collect();
     let samples: Vec<String> = r.samples.iter().map(|v| format!("{v:.3}")).collect();
     format!(
         "{PREFIX} workload={} peer={} n={} {} samples={}",

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use gmp_bench::affinity;
 use gmp_bench::rt::{Peer, WORKERS};
-use gmp_bench::workloads::net::CONNS;
 use gmp_bench::workloads::chan::GOALS;
 use gmp_bench::workloads::lifo_strand::{BLOCK, GOAL as LIFO_GOAL, STRANDED};
+use gmp_bench::workloads::net::CONNS;
 use gmp_bench::workloads::sync::is_sync;
 use gmp_bench::workloads::{Kind, WORKLOADS, Workload};
 use gmp_bench::workloads::{blocking, fairness};
@@ -744,7 +744,11 @@ pub(crate) struct BarRow {
 impl BarRow {
     /// The best value of the row (the lowest, or the highest when higher is better).
     pub(crate) fn best(&self) -> Option<f64> {
-        let vals = self.values.iter().map(|v| v.1).filter(|v| v.is_finite() && *v > 0.0);
+        let vals = self
+            .values
+            .iter()
+            .map(|v| v.1)
+            .filter(|v| v.is_finite() && *v > 0.0);
         if self.higher_is_better {
             vals.max_by(f64::total_cmp)
         } else {
@@ -755,7 +759,11 @@ impl BarRow {
     /// How many times worse than the best `v` is (1.0 for the best).
     pub(crate) fn vs_best(&self, v: f64) -> f64 {
         let best = self.best().unwrap_or(f64::NAN);
-        if self.higher_is_better { best / v } else { v / best }
+        if self.higher_is_better {
+            best / v
+        } else {
+            v / best
+        }
     }
 }
 
@@ -849,9 +857,30 @@ pub(crate) fn sections(res: &Results, m: &Machine) -> Vec<Section> {
         .any(|w| present.contains(w))
     {
         let rows = vec![
-            bar_row(res, "creation (spawn+run+exit)", "spawn_many", false, &primary, &|v| fmt_ns(v)),
-            bar_row(res, "context switch (one-way hand-off)", "ping_pong", false, &|r| r.primary().map(|v| v / 2.0), &|v| fmt_ns(v)),
-            bar_row(res, "memory per parked unit (peak RSS)", "park", false, &|r| r.get("peak_bytes_per_unit"), &|v| fmt_bytes(v)),
+            bar_row(
+                res,
+                "creation (spawn+run+exit)",
+                "spawn_many",
+                false,
+                &primary,
+                &|v| fmt_ns(v),
+            ),
+            bar_row(
+                res,
+                "context switch (one-way hand-off)",
+                "ping_pong",
+                false,
+                &|r| r.primary().map(|v| v / 2.0),
+                &|v| fmt_ns(v),
+            ),
+            bar_row(
+                res,
+                "memory per parked unit (peak RSS)",
+                "park",
+                false,
+                &|r| r.get("peak_bytes_per_unit"),
+                &|v| fmt_bytes(v),
+            ),
         ];
         add(
             "Goroutines vs OS threads: the seed chapter's table, measured",
@@ -948,10 +977,7 @@ pub(crate) fn sections(res: &Results, m: &Machine) -> Vec<Section> {
                 if w.name == "http_hello" {
                     let rps = |p| res.record(w.name, p).and_then(Record::primary);
                     if let (Some(t), Some(g)) = (rps(Peer::Tokio), rps(Peer::Go)) {
-                        r.goal = Some((
-                            (1.1 * t).max(g),
-                            "goal >= 1.1x tokio and >= Go".into(),
-                        ));
+                        r.goal = Some(((1.1 * t).max(g), "goal >= 1.1x tokio and >= Go".into()));
                     }
                 }
                 r
@@ -969,7 +995,14 @@ pub(crate) fn sections(res: &Results, m: &Machine) -> Vec<Section> {
         add(
             &format!("{w}: {about}"),
             generic_table(res, w),
-            bars(vec![bar_row(res, &format!("{w} (first metric)"), w, false, &primary, &|v| sig3(v))]),
+            bars(vec![bar_row(
+                res,
+                &format!("{w} (first metric)"),
+                w,
+                false,
+                &primary,
+                &|v| sig3(v),
+            )]),
         );
     }
     out

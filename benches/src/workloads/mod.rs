@@ -132,7 +132,7 @@ impl Workload {
     /// Warm-up and measured repetitions for this workload's kind at `scale`.
     pub fn reps(&self, scale: Scale) -> (usize, usize) {
         match (self.kind, scale) {
-            (Kind::Throughput { .. }, Scale::Full) => (1, 5),
+            (Kind::Throughput { .. }, Scale::Full) => (1, 4),
             (Kind::Throughput { .. }, Scale::Quick) => (1, 2),
             (Kind::Net { .. }, Scale::Full) => (0, 3),
             (Kind::Net { .. }, Scale::Quick) => (0, 1),

@@ -40,7 +40,7 @@ pub const HTTP_HELLO: Workload = Workload {
     kind: Kind::Net { unit: "req/s" },
     peers: &[Peer::Gmp, Peer::Tokio],
     size: |_, s| match s {
-        Scale::Full => 3,
+        Scale::Full => 2,
         Scale::Quick => 1,
     },
     run: |peer, p| run(peer, p, Server::Http),

@@ -45,7 +45,10 @@ impl Body for SpawnMany {
         m.push(("peak_rss", hwm as f64));
         // Peak growth per task; meaningful for the first repetition of a process (the size
         // curve runs exactly one), later ones reuse the memory the first one left.
-        m.push(("bytes_per_task", hwm.saturating_sub(before) as f64 / n.max(1) as f64));
+        m.push((
+            "bytes_per_task",
+            hwm.saturating_sub(before) as f64 / n.max(1) as f64,
+        ));
         m
     }
 
