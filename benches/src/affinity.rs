@@ -86,7 +86,7 @@ pub fn format(cpus: &[usize]) -> String {
         .join(",")
 }
 
-/// Parses [`format`]'s output; `None` for anything else.
+/// Parses [`format()`]'s output; `None` for anything else.
 pub fn parse(s: &str) -> Option<Vec<usize>> {
     s.split(',').map(|c| c.trim().parse().ok()).collect()
 }

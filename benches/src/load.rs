@@ -4,7 +4,7 @@
 //!
 //! A closed loop like wrk's: `conns` keep-alive connections, each sending one request and
 //! waiting for the whole answer before sending the next, spread over one plain OS thread per
-//! client core (see [`affinity`](crate::affinity)), each thread driving its connections with
+//! client core (see [`crate::affinity`]), each thread driving its connections with
 //! one `mio::Poll` (epoll). `http`: `GET / HTTP/1.1` and an answer with `Content-Length`
 //! (status 200 or the run fails); `echo`: `size` bytes out, the same `size` bytes back.
 //! Latency is from the first byte written to the last byte read, per request.

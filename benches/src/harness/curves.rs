@@ -5,6 +5,9 @@ use gmp_bench::workloads::Scale;
 
 use super::record::Record;
 
+/// A chart of a curve: its y label and the value of a point.
+pub(crate) type CurveChart = (&'static str, fn(&Record) -> Option<f64>);
+
 /// One curve: a workload over sizes, and what to chart of each point.
 #[derive(Debug)]
 pub(crate) struct Curve {
@@ -15,7 +18,7 @@ pub(crate) struct Curve {
     /// Warm-up and measured repetitions per child.
     pub(crate) reps: (usize, usize),
     /// Each chart: its y label and the value of a point.
-    pub(crate) charts: &'static [(&'static str, fn(&Record) -> Option<f64>)],
+    pub(crate) charts: &'static [CurveChart],
 }
 
 /// The curves, in report order.

@@ -526,33 +526,25 @@ impl Runner<'_> {
                     (self.exe, args, Vec::new())
                 }
             };
-        let out = if matches!(w.kind, Kind::Net { .. }) {
-            // The server's process gets the server's cores (every thread it starts inherits
-            // them); the load generator it starts pins itself to the client's.
+        // The network rows: the server's process gets the server's cores (every thread it
+        // starts inherits them); the load generator it starts pins itself to the client's.
+        let mut server_cpus = None;
+        if matches!(w.kind, Kind::Net { .. }) {
             envs.push((net::LOAD_BIN_ENV, self.exe.to_string_lossy().into_owned()));
-            match &self.pinning {
-                Some((server, client)) => {
-                    envs.push((affinity::CLIENT_CPUS_ENV, affinity::format(client)));
-                    let saved = affinity::get();
-                    let pinned = affinity::set(server).is_ok();
-                    let envs: Vec<(&str, &str)> =
-                        envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    let out = child::spawn(program, &args, &envs, self.timeout);
-                    if let (true, Ok(all)) = (pinned, saved) {
-                        let _ = affinity::set(&all);
-                    }
-                    out
-                }
-                None => {
-                    let envs: Vec<(&str, &str)> =
-                        envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    child::spawn(program, &args, &envs, self.timeout)
-                }
+            if let Some((server, client)) = &self.pinning {
+                envs.push((affinity::CLIENT_CPUS_ENV, affinity::format(client)));
+                server_cpus = Some(server);
             }
-        } else {
-            let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            child::spawn(program, &args, &envs, self.timeout)
-        };
+        }
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let saved = server_cpus.and_then(|cpus| {
+            let all = affinity::get().ok()?;
+            affinity::set(cpus).ok().map(|()| all)
+        });
+        let out = child::spawn(program, &args, &envs, self.timeout);
+        if let Some(all) = saved {
+            let _ = affinity::set(&all);
+        }
         out
     }
 }
