@@ -253,19 +253,7 @@ struct Mpsc;
 
 impl ChanBody for Mpsc {
     async fn measure<R: Rt, C: Chan>(n: u64) -> (Duration, u64) {
-        let (tx, mut rx) = C::bounded(MSG_CAP);
-        let (done_tx, done_rx) = oneshot::channel();
-        let start = Instant::now();
-        R::spawn(async move {
-            let mut count = 0u64;
-            while let Some(v) = C::recv(&mut rx).await {
-                count += std::hint::black_box(v) & 1 | 1;
-            }
-            let _ = done_tx.send(count);
-        });
-        let units = produce::<R, C>(tx, n);
-        assert_eq!(done_rx.await.expect("consumer finished"), units);
-        (start.elapsed(), units)
+        fan_in::<R, C>(n, PRODUCERS).await
     }
 }
 
@@ -273,20 +261,25 @@ struct FanIn;
 
 impl ChanBody for FanIn {
     async fn measure<R: Rt, C: Chan>(n: u64) -> (Duration, u64) {
-        let (tx, mut rx) = C::bounded(MSG_CAP);
-        let (done_tx, done_rx) = oneshot::channel();
-        let start = Instant::now();
-        R::spawn(async move {
-            let mut count = 0u64;
-            while let Some(v) = C::recv(&mut rx).await {
-                count += std::hint::black_box(v) & 1 | 1;
-            }
-            let _ = done_tx.send(count);
-        });
-        let units = produce_by::<R, C>(tx, FAN_IN_MSGS, n.max(1));
-        assert_eq!(done_rx.await.expect("consumer finished"), units);
-        (start.elapsed(), units)
+        fan_in::<R, C>(FAN_IN_MSGS, n.max(1)).await
     }
+}
+
+/// `producers` tasks send `msgs` messages in all to one consumer: the time and the messages.
+async fn fan_in<R: Rt, C: Chan>(msgs: u64, producers: u64) -> (Duration, u64) {
+    let (tx, mut rx) = C::bounded(MSG_CAP);
+    let (done_tx, done_rx) = oneshot::channel();
+    let start = Instant::now();
+    R::spawn(async move {
+        let mut count = 0u64;
+        while let Some(v) = C::recv(&mut rx).await {
+            count += std::hint::black_box(v) & 1 | 1;
+        }
+        let _ = done_tx.send(count);
+    });
+    let units = produce_by::<R, C>(tx, msgs, producers);
+    assert_eq!(done_rx.await.expect("consumer finished"), units);
+    (start.elapsed(), units)
 }
 
 struct Mpmc;
@@ -309,17 +302,11 @@ impl ChanBody for Mpmc {
             });
         }
         drop((rx, done_tx));
-        let units = produce::<R, C>(tx, n);
+        let units = produce_by::<R, C>(tx, n, PRODUCERS);
         let total: u64 = done_rx.collect::<Vec<u64>>().await.iter().sum();
         assert_eq!(total, units);
         (start.elapsed(), units)
     }
-}
-
-/// Spawns [`PRODUCERS`] tasks sending `n / PRODUCERS` (rounded up) messages each on `tx`;
-/// returns how many messages they send in all.
-fn produce<R: Rt, C: Chan>(tx: C::Tx, n: u64) -> u64 {
-    produce_by::<R, C>(tx, n, PRODUCERS)
 }
 
 /// Spawns `producers` tasks sending `n / producers` (rounded up) messages each on `tx`;
