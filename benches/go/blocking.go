@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// all_blocked_{sleep,spin} and blocking_{sleep,spin} (issue 6): blockers goroutines each hold
+// all_blocked_{sleep,spin} and blocking_{sleep,spin}: blockers goroutines each hold
 // their OS thread n times for 100 ms, yielding in between, while this goroutine starts a short
 // goroutine every millisecond; reports their start-to-run latency. The sleep variants block in
 // a raw nanosleep system call, which holds the thread like std::thread::sleep (time.Sleep would

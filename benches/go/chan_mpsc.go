@@ -11,6 +11,8 @@ import (
 func init() {
 	register("chan_mpsc", func(n int) []metric { return chanManyToMany(n, 4, 1) })
 	register("chan_mpmc", func(n int) []metric { return chanManyToMany(n, 4, 4) })
+	// chan_fan_in: the producers curve, n producers -> 1 consumer, 200k messages.
+	register("chan_fan_in", func(n int) []metric { return chanManyToMany(200000, n, 1) })
 }
 
 func chanManyToMany(msgs, producers, consumers int) []metric {

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// fairness (issue 6): two goroutines loop on always-ready channel operations (each sends to
+// fairness: two goroutines loop on always-ready channel operations (each sends to
 // and receives from a buffered channel of its own) while a 1 ms ticker runs for n ms; reports
 // how late each tick is received. Only asynchronous preemption (10 ms) or the loops' own
 // scheduling points let the ticker's goroutine run. The loops stop by themselves 500 ms after

@@ -3,8 +3,6 @@
 //
 // Usage: gmpbench <workload> <n> <warmup> <reps>   (or: gmpbench list)
 //
-//	gmpbench echo-client ADDR CONNS SECONDS SIZE   (tcp_echo's load generator, net.go)
-//
 // It prints one machine-readable line, the same format as the Rust children:
 //
 //	GMPB workload=<name> peer=go n=<n> reps=<reps> <metric>=<median> ... samples=<primary,...>
@@ -99,10 +97,6 @@ func main() {
 		}
 		sort.Strings(names)
 		fmt.Println(strings.Join(names, "\n"))
-		return
-	}
-	if len(os.Args) >= 2 && os.Args[1] == "echo-client" {
-		echoClient(os.Args[2:])
 		return
 	}
 	if len(os.Args) != 5 {

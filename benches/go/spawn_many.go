@@ -6,9 +6,11 @@ import (
 )
 
 // spawn_many: one goroutine starts n empty goroutines and waits until all have run (an atomic
-// countdown whose last decrement closes a channel).
+// countdown whose last decrement closes a channel). bytes_per_task: peak RSS growth per
+// goroutine (meaningful in the first repetition of a process, as the size curve runs it).
 func init() {
 	register("spawn_many", func(n int) []metric {
+		before := procKiB("/proc/self/status", "VmRSS:")
 		res := make(chan time.Duration)
 		go func() {
 			start := time.Now()
@@ -26,6 +28,10 @@ func init() {
 			res <- time.Since(start)
 		}()
 		d := <-res
-		return []metric{{"ns", float64(d.Nanoseconds()) / float64(n)}}
+		growth := procKiB("/proc/self/status", "VmHWM:") - before
+		if growth < 0 {
+			growth = 0
+		}
+		return []metric{{"ns", float64(d.Nanoseconds()) / float64(n)}, {"bytes_per_task", growth / float64(n)}}
 	})
 }

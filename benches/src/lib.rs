@@ -9,10 +9,16 @@
 //! The modules:
 //! - [`rt`]: the [`Rt`](rt::Rt) trait over gmp, tokio and async-executor, 2 workers each;
 //! - [`handoff`]: executor-agnostic wake-up primitives, so every peer runs the same code;
-//! - [`workloads`]: one module per workload, registered in [`workloads::WORKLOADS`].
+//! - [`workloads`]: one module per workload, registered in [`workloads::WORKLOADS`];
+//! - [`load`]: the load generator of the network rows; [`affinity`]: keeps it and the server
+//!   on different cores.
 
-#![forbid(unsafe_code)]
+// `unsafe` only in `affinity` (two libc calls, each with its SAFETY note).
+#![deny(unsafe_code)]
 
+#[allow(unsafe_code)]
+pub mod affinity;
 pub mod handoff;
+pub mod load;
 pub mod rt;
 pub mod workloads;

@@ -16,7 +16,10 @@ use std::time::Duration;
 pub const WORKERS: usize = 2;
 
 /// A contestant in the comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Peer {
     /// gmp tasks on a `gmp::Runtime`.
     Gmp,

@@ -1,5 +1,6 @@
-//! Smoke test of the comparison harness: a quick run of two cheap workloads must print the
-//! seed table and the executor table with every peer's cells filled in.
+//! Smoke test of the comparison harness: quick runs of a few cheap workloads must print their
+//! tables with every peer's cells filled in, and write a records.json that parses back and a
+//! self-contained report.html with a chart per table.
 //!
 //! gmp's cells are checked according to what the harness says about gmp: `n/a` while its
 //! scheduler is missing, real numbers (and ratios) as soon as it works, with no change here.
@@ -7,11 +8,25 @@
 
 use std::process::Command;
 
+/// A fresh directory for one test's report.
+fn out_dir(test: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("gmpb-smoke-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
 fn harness(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gmp-bench"))
-        .args(args)
-        .output()
-        .expect("run gmp-bench");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gmp-bench"));
+    cmd.args(args);
+    // Runs that measure write their report to a temporary directory, not into target/.
+    if !args
+        .iter()
+        .any(|a| ["--list", "--child", "--out"].contains(a))
+    {
+        cmd.arg("--out")
+            .arg(out_dir(&args.join("_").replace([',', '-'], "")));
+    }
+    let out = cmd.output().expect("run gmp-bench");
     let stdout = String::from_utf8(out.stdout).expect("utf-8 stdout");
     assert!(
         out.status.success(),
@@ -70,7 +85,13 @@ fn is_number(cell: &str) -> bool {
 
 #[test]
 fn quick_run_prints_the_tables() {
-    let out = harness(&["--quick", "--only", "spawn_many,ping_pong", "--no-go"]);
+    let out = harness(&[
+        "--quick",
+        "--only",
+        "spawn_many,ping_pong",
+        "--no-go",
+        "--no-curves",
+    ]);
     let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
     assert!(
         gmp_ok || out.lines().any(|l| l.starts_with("gmp: not available")),
@@ -115,7 +136,7 @@ fn quick_run_prints_the_tables() {
         "-"
     );
 
-    let wl = table(&out, "## Executor workloads");
+    let wl = table(&out, "## Executor and channel workloads");
     assert_eq!(
         wl[0],
         [
@@ -189,9 +210,15 @@ fn child_prints_one_record() {
 
 #[test]
 fn channel_workloads_and_their_goals() {
-    let out = harness(&["--quick", "--only", "chan_ping_pong,chan_mpmc", "--no-go"]);
+    let out = harness(&[
+        "--quick",
+        "--only",
+        "chan_ping_pong,chan_mpmc",
+        "--no-go",
+        "--no-curves",
+    ]);
     let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
-    let wl = table(&out, "## Executor workloads");
+    let wl = table(&out, "## Executor and channel workloads");
     let pp = row(&wl, "chan_ping_pong");
     assert!(is_number(&pp[col(&wl, "tokio")]), "{pp:?}");
     assert!(is_number(&pp[col(&wl, "async-executor")]), "{pp:?}");
@@ -202,7 +229,7 @@ fn channel_workloads_and_their_goals() {
     if gmp_ok {
         assert!(is_number(&mpmc[col(&wl, "gmp")]), "{mpmc:?}");
         // Without Go the goals have no verdict.
-        let goals = table(&out, "spawn_many peak RSS");
+        let goals = table(&out, "Channel goals");
         let g = row(&goals, "chan_mpmc <= 0.8x Go");
         assert_eq!(g[col(&goals, "verdict")], "n/a");
     }
@@ -217,7 +244,7 @@ fn sysmon_workloads_and_their_goals() {
         "--no-go",
     ]);
     let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
-    let t = table(&out, "## sysmon (issue 6)");
+    let t = table(&out, "## Blocked workers and fairness");
     assert_eq!(
         t[0],
         [
@@ -257,4 +284,100 @@ fn sysmon_workloads_and_their_goals() {
     // A probe behind a tokio worker blocked 100 ms is late, but it runs.
     assert!(is_time(&cell("all_blocked_sleep", "tokio", "p99")));
     assert!(cell("fairness", "gmp", "gmp goal").starts_with("p99 <= 300.0 us"));
+}
+
+#[test]
+fn network_rows_under_the_built_in_load_generator() {
+    let out = harness(&["--quick", "--only", "tcp_echo", "--no-go"]);
+    let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
+    let t = table(&out, "## Network");
+    let r = row(&t, "tcp_echo");
+    // Columns: workload, unit, s x rounds, then (value, p99) per gmp, tokio, Go.
+    assert!(is_number(&r[5]) && is_time(&r[6]), "tokio: {r:?}");
+    if gmp_ok {
+        assert!(is_number(&r[3]) && is_time(&r[4]), "gmp: {r:?}");
+    }
+    assert!(
+        out.contains("the load generator (gmp-bench --load"),
+        "the note says what loads the servers:\n{out}"
+    );
+}
+
+#[test]
+fn run_writes_records_and_a_self_contained_report() {
+    let dir = out_dir("report");
+    let d = dir.to_str().unwrap();
+    // spawn_many brings its size curve (ns and bytes per task).
+    let out = harness(&[
+        "--quick",
+        "--only",
+        "spawn_many",
+        "--no-go",
+        "--reps",
+        "2",
+        "--out",
+        d,
+    ]);
+    assert!(out.contains(&format!("report: {d}/report.html")), "{out}");
+
+    let json = std::fs::read_to_string(dir.join("records.json")).expect("records.json");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("records.json parses");
+    assert_eq!(v["mode"], "quick");
+    let m = &v["machine"];
+    assert!(m["cores"].as_u64().unwrap() >= 1, "{m}");
+    for k in [
+        "cpu_model",
+        "kernel",
+        "rustc",
+        "git_commit",
+        "load_avg",
+        "pinning",
+    ] {
+        assert!(
+            m[k].as_str().is_some_and(|s| !s.is_empty()),
+            "machine.{k}: {m}"
+        );
+    }
+    let recs = v["records"].as_array().unwrap();
+    let tokio = recs
+        .iter()
+        .find(|r| r["workload"] == "spawn_many" && r["peer"] == "tokio")
+        .expect("a spawn_many/tokio record");
+    assert_eq!(
+        tokio["samples"].as_array().unwrap().len(),
+        2,
+        "every round's sample: {tokio}"
+    );
+    let curve_sizes: Vec<u64> = v["curves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["peer"] == "tokio")
+        .map(|r| r["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(curve_sizes, [1_000, 10_000, 100_000]);
+
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+    let sections = html.matches("<h2>").count();
+    // The seed table, the executor table, and the spawn curve's two charts.
+    assert!(sections >= 4, "{sections} sections");
+    assert_eq!(html.matches("<svg").count(), sections, "a chart per table");
+    for outside in ["<script", "src=", "href=", "@import", "url("] {
+        assert!(
+            !html.contains(outside),
+            "report.html loads something ({outside})"
+        );
+    }
+
+    // Comparing a run with itself (the same samples): nothing is called faster or slower.
+    let again = harness(&[
+        "--quick",
+        "--only",
+        "ping_pong",
+        "--no-go",
+        "--no-curves",
+        "--compare",
+        &format!("{d}/records.json"),
+    ]);
+    assert!(again.contains("## Compared with"), "{again}");
 }

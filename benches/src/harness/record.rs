@@ -17,7 +17,7 @@ use gmp_bench::workloads::{Metrics, median};
 pub(crate) const PREFIX: &str = "GMPB";
 
 /// One measured (workload, peer) cell.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Record {
     pub(crate) workload: String,
     pub(crate) peer: Peer,
@@ -61,6 +61,24 @@ pub(crate) fn format(workload: &str, peer: Peer, n: u64, reps: &[Metrics]) -> St
         let _ = write!(line, " samples={}", samples.join(","));
     }
     line
+}
+
+/// The line of a record (as children print it), for `--records`.
+pub(crate) fn to_line(r: &Record) -> String {
+    let metrics: Vec<String> = r
+        .metrics
+        .iter()
+        .map(|(k, v)| format!("{k}={v:.3}"))
+        .collect();
+    let samples: Vec<String> = r.samples.iter().map(|v| format!("{v:.3}")).collect();
+    format!(
+        "{PREFIX} workload={} peer={} n={} {} samples={}",
+        r.workload,
+        r.peer,
+        r.n,
+        metrics.join(" "),
+        samples.join(",")
+    )
 }
 
 /// Merges the records of several children measuring the same (workload, peer): each metric's

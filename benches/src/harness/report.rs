@@ -7,11 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use gmp_bench::rt::Peer;
+use gmp_bench::affinity;
+use gmp_bench::rt::{Peer, WORKERS};
 use gmp_bench::workloads::chan::GOALS;
 use gmp_bench::workloads::lifo_strand::{BLOCK, GOAL as LIFO_GOAL, STRANDED};
+use gmp_bench::workloads::net::CONNS;
 use gmp_bench::workloads::sync::is_sync;
-use gmp_bench::workloads::{Kind, WORKLOADS};
+use gmp_bench::workloads::{Kind, WORKLOADS, Workload};
 use gmp_bench::workloads::{blocking, fairness};
 
 use super::record::Record;
@@ -61,6 +63,8 @@ impl Results {
 pub(crate) struct Machine {
     /// The most threads this process could have, and the limit that binds.
     pub(crate) thread_limit: Option<(u64, String)>,
+    /// The server's and the load generator's CPUs for the network rows, if pinned.
+    pub(crate) pinning: Option<(Vec<usize>, Vec<usize>)>,
 }
 
 /// A text table in Markdown pipe syntax, columns aligned.
@@ -71,14 +75,14 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    fn new(headers: &[&str]) -> Table {
+    pub(crate) fn new(headers: &[&str]) -> Table {
         Table {
             headers: headers.iter().map(|s| s.to_string()).collect(),
             rows: Vec::new(),
         }
     }
 
-    fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
@@ -329,9 +333,9 @@ fn workloads_table(res: &Results) -> String {
     t.render()
 }
 
-/// Issue 3's network workloads ([`Kind::Net`]): throughput and p99 per peer, gmp's ratios, and
-/// the issue's goal for `http_hello`.
-fn net_table(res: &Results) -> String {
+/// The network workloads ([`Kind::Net`]): throughput and p99 per peer, gmp's ratios, and the
+/// goal for `http_hello`.
+fn net_table(res: &Results, m: &Machine) -> String {
     let mut t = Table::new(&[
         "workload",
         "unit",
@@ -408,21 +412,31 @@ fn net_table(res: &Results) -> String {
         };
         let _ = writeln!(
             s,
-            "\nissue 3 goal (http_hello): >= 1.1x tokio's requests per second and >= Go's, with \
+            "\ngoal (http_hello): >= 1.1x tokio's requests per second and >= Go's, with \
              p99 latency no worse: {verdict}"
         );
     }
-    s.push_str(
-        "\nNote: servers (2 workers) and their load generator (wrk -t2 -c50; the Go echo client \
-         with GOMAXPROCS=2) share this machine's cores, loopback only; medians over interleaved \
-         rounds, one fresh server process per round.",
+    let _ = write!(
+        s,
+        "\nNote: each server runs {WORKERS} workers; the load generator (gmp-bench --load: {CONNS} \
+         keep-alive connections, one epoll thread per client core, a closed loop like wrk's) is \
+         the same for every server. {}. Loopback only; medians over interleaved rounds, one fresh \
+         server process per round.",
+        match &m.pinning {
+            Some((server, client)) => format!(
+                "Pinned apart: server on CPU {}, load generator on CPU {}",
+                affinity::format(server),
+                affinity::format(client)
+            ),
+            None => "Not pinned (one CPU): server and load generator share it".into(),
+        }
     );
     s
 }
 
-/// Issue 4's channel goals: gmp's time as a fraction of Go's, per channel workload run.
+/// The channel goals: gmp's time as a fraction of Go's, per channel workload run.
 fn chan_goals_table(res: &Results) -> String {
-    let mut t = Table::new(&["issue 4 goal", "gmp/Go", "verdict"]);
+    let mut t = Table::new(&["channel goal", "gmp/Go", "verdict"]);
     for &(name, goal) in GOALS {
         if res.get(name, Peer::Gmp).is_none() {
             continue;
@@ -451,7 +465,7 @@ fn chan_goals_table(res: &Results) -> String {
     t.render()
 }
 
-/// Issue 5's goal for a sync row: gmp at most 1.0x the faster of tokio and Go.
+/// The goal of a sync row: gmp at most 1.0x the faster of tokio and Go.
 pub(crate) fn sync_goal(gmp: Option<f64>, tokio: Option<f64>, go: Option<f64>) -> (String, String) {
     let best = [tokio, go]
         .into_iter()
@@ -467,7 +481,7 @@ pub(crate) fn sync_goal(gmp: Option<f64>, tokio: Option<f64>, go: Option<f64>) -
     }
 }
 
-/// The sync workloads (gmp-sync vs tokio::sync vs Go) with ratios and issue 5's goal per row.
+/// The sync workloads (gmp-sync vs tokio::sync vs Go) with ratios and the goal per row.
 fn sync_table(res: &Results) -> String {
     let mut t = Table::new(&[
         "workload",
@@ -523,7 +537,7 @@ fn sync_table(res: &Results) -> String {
     s
 }
 
-/// Peak RSS of the spawn_many children (the issue's memory goal: gmp under a third of tokio).
+/// Peak RSS of the spawn_many children (gmp's memory goal: gmp under a third of tokio).
 fn spawn_rss_line(res: &Results) -> String {
     let rss = |p| res.record("spawn_many", p).and_then(|r| r.get("peak_rss"));
     let show = |p| rss(p).map_or("-".to_string(), fmt_bytes);
@@ -627,7 +641,7 @@ fn lifo_table(res: &Results) -> String {
     s
 }
 
-/// Issue 6's sysmon workloads: spawn-to-run latency of probes while tasks block their threads
+/// The blocked-worker and fairness workloads: spawn-to-run latency of probes while tasks block their threads
 /// (`all_blocked_*`, `blocking_*`), and a ticker's lateness behind busy loops (`fairness`).
 fn sysmon_table(res: &Results) -> String {
     let samples = |w: &str, _: Peer, r: &Record| {
@@ -697,77 +711,301 @@ fn generic_table(res: &Results, workload: &str) -> String {
     t.render()
 }
 
-/// Prints every report for the workloads in `res`.
-pub(crate) fn print_all(res: &Results, m: &Machine) {
+/// One table of the report: its heading, its text (a Markdown table and notes), its chart.
+#[derive(Debug)]
+pub(crate) struct Section {
+    pub(crate) title: String,
+    pub(crate) text: String,
+    pub(crate) chart: Option<Chart>,
+}
+
+/// What a section's chart shows.
+#[derive(Debug)]
+pub(crate) enum Chart {
+    /// Per row, every peer's value relative to the best peer's (1.0 = the best).
+    Bars(Vec<BarRow>),
+    /// Cost against size, one line per peer ([`super::curves`]).
+    Lines(LineChart),
+    /// `--compare`: each (workload, peer)'s new/old ratio with its noise band.
+    Changes(Vec<super::compare::Change>),
+}
+
+/// One row of a [`Chart::Bars`].
+#[derive(Debug)]
+pub(crate) struct BarRow {
+    pub(crate) label: String,
+    pub(crate) higher_is_better: bool,
+    /// Each measured peer's value and how to show it.
+    pub(crate) values: Vec<(Peer, f64, String)>,
+    /// gmp's goal, in the values' unit, and how to show it.
+    pub(crate) goal: Option<(f64, String)>,
+}
+
+impl BarRow {
+    /// The best value of the row (the lowest, or the highest when higher is better).
+    pub(crate) fn best(&self) -> Option<f64> {
+        let vals = self
+            .values
+            .iter()
+            .map(|v| v.1)
+            .filter(|v| v.is_finite() && *v > 0.0);
+        if self.higher_is_better {
+            vals.max_by(f64::total_cmp)
+        } else {
+            vals.min_by(f64::total_cmp)
+        }
+    }
+
+    /// How many times worse than the best `v` is (1.0 for the best).
+    pub(crate) fn vs_best(&self, v: f64) -> f64 {
+        let best = self.best().unwrap_or(f64::NAN);
+        if self.higher_is_better {
+            best / v
+        } else {
+            v / best
+        }
+    }
+}
+
+/// A [`Chart::Lines`]: one series per peer of (size, value).
+#[derive(Debug)]
+pub(crate) struct LineChart {
+    pub(crate) x_label: String,
+    pub(crate) y_label: String,
+    pub(crate) series: Vec<(Peer, Vec<(f64, f64)>)>,
+}
+
+/// A bar row of `workload` with the value `f(record)` of each measured peer.
+fn bar_row(
+    res: &Results,
+    label: &str,
+    workload: &str,
+    higher_is_better: bool,
+    f: &dyn Fn(&Record) -> Option<f64>,
+    show: &dyn Fn(f64) -> String,
+) -> BarRow {
+    BarRow {
+        label: label.to_string(),
+        higher_is_better,
+        values: Peer::ALL
+            .iter()
+            .filter_map(|&p| {
+                let v = res.record(workload, p).and_then(f)?;
+                (v.is_finite() && v > 0.0).then(|| (p, v, show(v)))
+            })
+            .collect(),
+        goal: None,
+    }
+}
+
+fn primary(r: &Record) -> Option<f64> {
+    r.primary()
+}
+
+fn show_num(unit: &'static str) -> impl Fn(f64) -> String {
+    move |v| format!("{} {unit}", sig3(v))
+}
+
+/// Three significant digits: `812`, `14.2`, `0.253`, `61234`.
+fn sig3(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Keeps the rows that have at least one value.
+fn bars(rows: Vec<BarRow>) -> Option<Chart> {
+    let rows: Vec<BarRow> = rows.into_iter().filter(|r| !r.values.is_empty()).collect();
+    (!rows.is_empty()).then_some(Chart::Bars(rows))
+}
+
+/// A latency row: p99 per peer, with gmp's goal.
+fn p99_row(res: &Results, workload: &str, goal: Duration) -> BarRow {
+    let mut r = bar_row(
+        res,
+        &format!("{workload} (p99)"),
+        workload,
+        false,
+        &|r| r.get("p99_us"),
+        &|v| fmt_ns(v * 1e3),
+    );
+    let g = goal.as_secs_f64() * 1e6;
+    r.goal = Some((g, format!("goal p99 <= {}", fmt_ns(g * 1e3))));
+    r
+}
+
+/// Every section for the workloads in `res`, in report order.
+pub(crate) fn sections(res: &Results, m: &Machine) -> Vec<Section> {
     let present: BTreeSet<&str> = res.cells.keys().map(|(w, _)| w.as_str()).collect();
     let mut claimed: BTreeSet<&str> = BTreeSet::new();
+    let mut out = Vec::new();
+    let mut add = |title: &str, text: String, chart: Option<Chart>| {
+        out.push(Section {
+            title: title.to_string(),
+            text,
+            chart,
+        })
+    };
     if ["spawn_many", "ping_pong", "park"]
         .iter()
         .any(|w| present.contains(w))
     {
-        println!("\n## Goroutines vs OS threads: the seed chapter's table, measured\n");
-        println!("{}", seed_table(res, m));
+        let rows = vec![
+            bar_row(
+                res,
+                "creation (spawn+run+exit)",
+                "spawn_many",
+                false,
+                &primary,
+                &|v| fmt_ns(v),
+            ),
+            bar_row(
+                res,
+                "context switch (one-way hand-off)",
+                "ping_pong",
+                false,
+                &|r| r.primary().map(|v| v / 2.0),
+                &|v| fmt_ns(v),
+            ),
+            bar_row(
+                res,
+                "memory per parked unit (peak RSS)",
+                "park",
+                false,
+                &|r| r.get("peak_bytes_per_unit"),
+                &|v| fmt_bytes(v),
+            ),
+        ];
+        add(
+            "Goroutines vs OS threads: the seed chapter's table, measured",
+            seed_table(res, m),
+            bars(rows),
+        );
         claimed.insert("park");
     }
-    let throughput: Vec<&str> = WORKLOADS
+    let throughput: Vec<&Workload> = WORKLOADS
         .iter()
         .filter(|w| matches!(w.kind, Kind::Throughput { .. }) && !is_sync(w.name))
-        .map(|w| w.name)
         .collect();
-    if throughput.iter().any(|w| present.contains(w)) {
-        println!("\n## Executor workloads (2 workers; median of the runs; lower is better)\n");
-        println!("{}", workloads_table(res));
-        println!("{}", spawn_rss_line(res));
+    if throughput.iter().any(|w| present.contains(w.name)) {
+        let mut text = workloads_table(res);
+        text.push('\n');
+        text.push_str(&spawn_rss_line(res));
         if GOALS.iter().any(|(w, _)| present.contains(w)) {
-            println!("\n{}", chan_goals_table(res));
+            text.push_str("\n\nChannel goals: gmp's time as a fraction of Go's\n\n");
+            text.push_str(&chan_goals_table(res));
         }
-        claimed.extend(throughput);
+        let rows = throughput
+            .iter()
+            .map(|w| {
+                let mut r = bar_row(res, w.name, w.name, false, &primary, &show_num(w.unit()));
+                let goal = GOALS.iter().find(|(n, _)| *n == w.name);
+                if let (Some(&(_, g)), Some(go)) =
+                    (goal, res.record(w.name, Peer::Go).and_then(Record::primary))
+                {
+                    r.goal = Some((g * go, format!("goal <= {g}x Go")));
+                }
+                r
+            })
+            .collect();
+        add(
+            "Executor and channel workloads: spawn, yield, ping-pong; channels: fan-in, fan-out, worker pool (2 workers; median of the runs; lower is better)",
+            text,
+            bars(rows),
+        );
+        claimed.extend(throughput.iter().map(|w| w.name));
     }
-    // Prints `table` under `heading` if any of `names` was run, and claims them.
-    let mut section = |heading: &str, names: Vec<&'static str>, table: fn(&Results) -> String| {
-        if names.iter().any(|w| present.contains(w)) {
-            println!("\n## {heading}\n");
-            println!("{}", table(res));
-            claimed.extend(names);
-        }
-    };
-    section(
-        "Sync primitives (issue 5; 2 workers; median of the runs; lower is better)",
-        WORKLOADS
+    let sync: Vec<&Workload> = WORKLOADS.iter().filter(|w| is_sync(w.name)).collect();
+    if sync.iter().any(|w| present.contains(w.name)) {
+        let rows = sync
             .iter()
-            .map(|w| w.name)
-            .filter(|w| is_sync(w))
-            .collect(),
-        sync_table,
-    );
-    section(
-        "lifo_strand: wake a task, then block the waking thread",
-        vec!["lifo_strand"],
-        lifo_table,
-    );
-    section(
-        "sysmon (issue 6): work behind blocked threads, a ticker behind busy loops",
-        blocking::GOALS
-            .iter()
-            .chain([&fairness::GOAL])
-            .map(|&(w, _)| w)
-            .collect(),
-        sysmon_table,
-    );
-    let net: Vec<&str> = WORKLOADS
+            .map(|w| {
+                let mut r = bar_row(res, w.name, w.name, false, &primary, &show_num(w.unit()));
+                let best = [Peer::Tokio, Peer::Go]
+                    .iter()
+                    .filter_map(|&p| res.record(w.name, p).and_then(Record::primary))
+                    .min_by(f64::total_cmp);
+                if let Some(b) = best {
+                    r.goal = Some((b, "goal <= the faster of tokio, Go".into()));
+                }
+                r
+            })
+            .collect();
+        add(
+            "Sync primitives: Mutex, WaitGroup, context, errgroup (2 workers; median of the runs; lower is better)",
+            sync_table(res),
+            bars(rows),
+        );
+        claimed.extend(sync.iter().map(|w| w.name));
+    }
+    if present.contains("lifo_strand") {
+        add(
+            "Wake a task, then block the waking thread: wake-to-run latency",
+            lifo_table(res),
+            bars(vec![p99_row(res, "lifo_strand", LIFO_GOAL)]),
+        );
+        claimed.insert("lifo_strand");
+    }
+    let sysmon: Vec<(&str, Duration)> = blocking::GOALS
+        .iter()
+        .copied()
+        .chain([fairness::GOAL])
+        .collect();
+    if sysmon.iter().any(|(w, _)| present.contains(w)) {
+        add(
+            "Blocked workers and fairness: work behind blocked threads, a ticker behind busy loops",
+            sysmon_table(res),
+            bars(sysmon.iter().map(|&(w, g)| p99_row(res, w, g)).collect()),
+        );
+        claimed.extend(sysmon.iter().map(|(w, _)| *w));
+    }
+    let net: Vec<&Workload> = WORKLOADS
         .iter()
         .filter(|w| matches!(w.kind, Kind::Net { .. }))
-        .map(|w| w.name)
         .collect();
-    if net.iter().any(|w| present.contains(w)) {
-        println!("\n## Network (issue 3; higher is better; p99 latency)\n");
-        println!("{}", net_table(res));
-        claimed.extend(net);
+    if net.iter().any(|w| present.contains(w.name)) {
+        let rows = net
+            .iter()
+            .map(|w| {
+                let mut r = bar_row(res, w.name, w.name, true, &primary, &show_num(w.unit()));
+                if w.name == "http_hello" {
+                    let rps = |p| res.record(w.name, p).and_then(Record::primary);
+                    if let (Some(t), Some(g)) = (rps(Peer::Tokio), rps(Peer::Go)) {
+                        r.goal = Some(((1.1 * t).max(g), "goal >= 1.1x tokio and >= Go".into()));
+                    }
+                }
+                r
+            })
+            .collect();
+        add(
+            "Network: HTTP hello and TCP echo under one load generator (higher is better; p99 latency)",
+            net_table(res, m),
+            bars(rows),
+        );
+        claimed.extend(net.iter().map(|w| w.name));
     }
     for w in present.iter().filter(|w| !claimed.contains(*w)) {
-        println!("\n## {w}\n");
-        println!("{}", generic_table(res, w));
+        let about = super::workload_about(w);
+        add(
+            &format!("{w}: {about}"),
+            generic_table(res, w),
+            bars(vec![bar_row(
+                res,
+                &format!("{w} (first metric)"),
+                w,
+                false,
+                &primary,
+                &|v| sig3(v),
+            )]),
+        );
     }
+    out
 }
 
 #[cfg(test)]

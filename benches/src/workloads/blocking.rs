@@ -1,4 +1,4 @@
-//! Issue 6's blocked-thread workloads: tasks that hold their worker's OS thread for
+//! The blocked-thread workloads: tasks that hold their worker's OS thread for
 //! [`BLOCK`] at a time, while a plain thread outside the runtime spawns a short task every
 //! [`PROBE_EVERY`]. Reports those probes' spawn-to-run latency.
 //!
@@ -31,7 +31,7 @@ pub const PROBE_EVERY: Duration = Duration::from_millis(1);
 /// How long the outside thread waits, after the last block, for every probe to have run.
 const DRAIN: Duration = Duration::from_secs(10);
 
-/// Issue 6's goals for gmp: the p99 spawn-to-run latency, per workload.
+/// gmp's goals: the p99 spawn-to-run latency, per workload.
 pub const GOALS: &[(&str, Duration)] = &[
     ("all_blocked_sleep", Duration::from_millis(15)),
     ("all_blocked_spin", Duration::from_millis(15)),

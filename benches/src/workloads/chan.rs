@@ -1,4 +1,4 @@
-//! Issue 4's channel workloads, each peer on its own runtime's idiomatic channel: gmp on
+//! The channel workloads (fan-in, fan-out, worker pool, ping-pong), each peer on its own runtime's idiomatic channel: gmp on
 //! `gmp::chan`, tokio on `tokio::sync::mpsc`, async-executor on async-channel (smol's), Go on
 //! its built-in channels (`benches/go/chan_*.go`). The criterion version, with more
 //! channel/executor pairings, is `benches/benches/chan.rs`; the shapes are the same.
@@ -11,6 +11,8 @@
 //! - `chan_worker_pool`: the seed chapter's pool, [`POOL_WORKERS`] workers, `jobs` and
 //!   `results` of capacity [`POOL_CAP`], jobs of 1,000 xorshift steps; ns per job. tokio's
 //!   workers share the `jobs` receiver behind a `tokio::sync::Mutex`, as tokio users do.
+//! - `chan_fan_in`: the size curve of `chan_mpsc`: `n` producers -> 1 consumer, [`FAN_IN_MSGS`]
+//!   messages in all; ns per message.
 //!
 //! Each run spawns every participant from the root task and times, inside the root, from before
 //! the first spawn until the last participant reports back.
@@ -34,7 +36,7 @@ pub const POOL_WORKERS: usize = 10;
 /// Capacity of `chan_worker_pool`'s `jobs` and `results` channels.
 pub const POOL_CAP: usize = 100;
 
-/// Issue 4's goals: gmp's time at most this fraction of Go's, per workload.
+/// The channel goals: gmp's time at most this fraction of Go's, per workload.
 pub const GOALS: &[(&str, f64)] = &[
     ("chan_ping_pong", 0.6),
     ("chan_mpsc", 0.8),
@@ -43,6 +45,19 @@ pub const GOALS: &[(&str, f64)] = &[
 ];
 
 const RT_PEERS: &[Peer] = &[Peer::Gmp, Peer::Tokio, Peer::AsyncExecutor];
+
+/// Messages of one `chan_fan_in` run.
+pub const FAN_IN_MSGS: u64 = 200_000;
+
+/// `chan_fan_in`: `n` producers, one consumer (the channel curve).
+pub const FAN_IN: Workload = Workload {
+    name: "chan_fan_in",
+    about: "n producers -> 1 consumer, capacity 1024, 200k messages (ns/msg; for the producers curve)",
+    kind: Kind::Curve { unit: "ns/msg" },
+    peers: RT_PEERS,
+    size: |_, _| PRODUCERS,
+    run: |peer, p| run_body::<OnChan<FanIn>>(peer, p),
+};
 
 /// `chan_ping_pong`.
 pub const PING_PONG: Workload = Workload {
@@ -238,20 +253,33 @@ struct Mpsc;
 
 impl ChanBody for Mpsc {
     async fn measure<R: Rt, C: Chan>(n: u64) -> (Duration, u64) {
-        let (tx, mut rx) = C::bounded(MSG_CAP);
-        let (done_tx, done_rx) = oneshot::channel();
-        let start = Instant::now();
-        R::spawn(async move {
-            let mut count = 0u64;
-            while let Some(v) = C::recv(&mut rx).await {
-                count += std::hint::black_box(v) & 1 | 1;
-            }
-            let _ = done_tx.send(count);
-        });
-        let units = produce::<R, C>(tx, n);
-        assert_eq!(done_rx.await.expect("consumer finished"), units);
-        (start.elapsed(), units)
+        fan_in::<R, C>(n, PRODUCERS).await
     }
+}
+
+struct FanIn;
+
+impl ChanBody for FanIn {
+    async fn measure<R: Rt, C: Chan>(n: u64) -> (Duration, u64) {
+        fan_in::<R, C>(FAN_IN_MSGS, n.max(1)).await
+    }
+}
+
+/// `producers` tasks send `msgs` messages in all to one consumer: the time and the messages.
+async fn fan_in<R: Rt, C: Chan>(msgs: u64, producers: u64) -> (Duration, u64) {
+    let (tx, mut rx) = C::bounded(MSG_CAP);
+    let (done_tx, done_rx) = oneshot::channel();
+    let start = Instant::now();
+    R::spawn(async move {
+        let mut count = 0u64;
+        while let Some(v) = C::recv(&mut rx).await {
+            count += std::hint::black_box(v) & 1 | 1;
+        }
+        let _ = done_tx.send(count);
+    });
+    let units = produce_by::<R, C>(tx, msgs, producers);
+    assert_eq!(done_rx.await.expect("consumer finished"), units);
+    (start.elapsed(), units)
 }
 
 struct Mpmc;
@@ -274,18 +302,18 @@ impl ChanBody for Mpmc {
             });
         }
         drop((rx, done_tx));
-        let units = produce::<R, C>(tx, n);
+        let units = produce_by::<R, C>(tx, n, PRODUCERS);
         let total: u64 = done_rx.collect::<Vec<u64>>().await.iter().sum();
         assert_eq!(total, units);
         (start.elapsed(), units)
     }
 }
 
-/// Spawns [`PRODUCERS`] tasks sending `n / PRODUCERS` (rounded up) messages each on `tx`;
+/// Spawns `producers` tasks sending `n / producers` (rounded up) messages each on `tx`;
 /// returns how many messages they send in all.
-fn produce<R: Rt, C: Chan>(tx: C::Tx, n: u64) -> u64 {
-    let per = n.div_ceil(PRODUCERS);
-    for _ in 0..PRODUCERS {
+fn produce_by<R: Rt, C: Chan>(tx: C::Tx, n: u64, producers: u64) -> u64 {
+    let per = n.div_ceil(producers);
+    for _ in 0..producers {
         let tx = tx.clone();
         R::spawn(async move {
             for i in 0..per {
@@ -293,7 +321,7 @@ fn produce<R: Rt, C: Chan>(tx: C::Tx, n: u64) -> u64 {
             }
         });
     }
-    per * PRODUCERS
+    per * producers
 }
 
 struct WorkerPool;

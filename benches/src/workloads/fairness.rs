@@ -1,4 +1,4 @@
-//! Issue 6's `fairness`: two tasks loop on always-ready channel operations (each sends to and
+//! `fairness`: two tasks loop on always-ready channel operations (each sends to and
 //! receives from a channel of capacity 1 of its own, so no operation ever waits) while a
 //! ticker fires every [`PERIOD`] for `n` ms. Reports how late each tick is seen.
 //!
@@ -33,7 +33,7 @@ pub const PERIOD: Duration = Duration::from_millis(1);
 /// How long the loops go on after the ticking time if the ticker has not stopped them.
 pub const GRACE: Duration = Duration::from_millis(500);
 
-/// Issue 6's goal for gmp: the p99 lateness of a tick.
+/// gmp's goal: the p99 lateness of a tick.
 pub const GOAL: (&str, Duration) = ("fairness", Duration::from_micros(300));
 
 /// Fewer ticks than this fraction of those due means the ticker was starved.

@@ -50,6 +50,7 @@ pub const WORKLOADS: &[Workload] = &[
     chan::MPSC,
     chan::MPMC,
     chan::WORKER_POOL,
+    chan::FAN_IN,
     net::HTTP_HELLO,
     net::TCP_ECHO,
     sync::MUTEX_UNCONTENDED,
@@ -85,23 +86,18 @@ pub enum Kind {
     Memory,
     /// A latency distribution over rounds; one repetition.
     Latency,
-    /// A server under an external load generator; primary metric `rps` (higher is better).
-    /// Rounds of one fresh child per peer, interleaved, like `Throughput`.
+    /// A server under the harness's load generator ([`crate::load`]); primary metric `rps`
+    /// (higher is better). Rounds of one fresh child per peer, interleaved, like `Throughput`.
     Net {
         /// The unit of `rps`: `"req/s"`.
         unit: &'static str,
-        /// The load generator, which the harness checks for before running the workload.
-        load: Load,
     },
-}
-
-/// The load generator of a [`Kind::Net`] workload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Load {
-    /// `wrk` on `PATH`.
-    Wrk,
-    /// The Go echo client in `benches/go` (`gmpbench echo-client`).
-    GoEchoClient,
+    /// Run only at several sizes for a cost-against-size curve (the harness's `curves`), not
+    /// in a table; primary metric `ns`.
+    Curve {
+        /// The unit of the primary metric.
+        unit: &'static str,
+    },
 }
 
 /// One registered workload.
@@ -136,11 +132,12 @@ impl Workload {
     /// Warm-up and measured repetitions for this workload's kind at `scale`.
     pub fn reps(&self, scale: Scale) -> (usize, usize) {
         match (self.kind, scale) {
-            (Kind::Throughput { .. }, Scale::Full) => (1, 5),
+            (Kind::Throughput { .. }, Scale::Full) => (1, 4),
             (Kind::Throughput { .. }, Scale::Quick) => (1, 2),
             (Kind::Net { .. }, Scale::Full) => (0, 3),
             (Kind::Net { .. }, Scale::Quick) => (0, 1),
             (Kind::Memory | Kind::Latency, _) => (0, 1),
+            (Kind::Curve { .. }, _) => (1, 1),
         }
     }
 
@@ -151,6 +148,7 @@ impl Workload {
             Kind::Memory => "B/unit",
             Kind::Latency => "us",
             Kind::Net { unit, .. } => unit,
+            Kind::Curve { unit } => unit,
         }
     }
 }

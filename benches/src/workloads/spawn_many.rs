@@ -37,10 +37,18 @@ struct SpawnMany;
 
 impl Body for SpawnMany {
     fn on_rt<R: Rt>(rt: &R, n: u64) -> Metrics {
+        let before = super::MemStat::now().rss;
         let mut m = per_unit(once(rt, n), n);
         // Peak RSS of the whole child: every repetition has the same size, so this is the peak
         // of one spawn_many of `n` tasks (plus the runtime itself).
-        m.push(("peak_rss", super::MemStat::now().hwm as f64));
+        let hwm = super::MemStat::now().hwm;
+        m.push(("peak_rss", hwm as f64));
+        // Peak growth per task; meaningful for the first repetition of a process (the size
+        // curve runs exactly one), later ones reuse the memory the first one left.
+        m.push((
+            "bytes_per_task",
+            hwm.saturating_sub(before) as f64 / n.max(1) as f64,
+        ));
         m
     }
 

@@ -1,4 +1,4 @@
-//! Issue 5's sync benchmarks (the shapes of `benches/benches/sync.rs`), for the harness: gmp's
+//! The sync benchmarks (the shapes of `benches/benches/sync.rs`), for the harness: gmp's
 //! primitives (`gmp::{Mutex, WaitGroup}`, `gmp::context`, `gmp::errgroup`) on the gmp runtime
 //! against tokio's (`tokio::sync`, or tokio's usual idiom) on tokio; Go's versions live in
 //! `benches/go/sync_*.go`. Five workloads in one module, since they share their shape:
@@ -14,7 +14,7 @@
 //! - `sync_errgroup_limit10`: an errgroup with `set_limit(10)` runs `n` trivial items; tokio's
 //!   idiom: `Semaphore(10)` + `JoinSet` (ns/item).
 //!
-//! They are [`Kind::Throughput`] workloads, reported in their own table (with issue 5's goal:
+//! They are [`Kind::Throughput`] workloads, reported in their own table (with the goal:
 //! gmp <= 1.0x the faster of tokio and Go) rather than in the executor table; see [`is_sync`].
 
 use std::sync::Arc;
