@@ -381,3 +381,22 @@ fn replaced_or_removed_waker_is_dropped_outside_the_lock() {
         .recv_timeout(Duration::from_secs(10))
         .expect("deadlock: a waker was dropped under the channel lock");
 }
+
+/// Both sides of the ring's capacity limit (65,536; larger channels use the growing buffer)
+/// fill to exactly their capacity, keep FIFO order and drain after close.
+#[test]
+fn capacities_on_both_sides_of_the_ring_limit() {
+    for cap in [65_536usize, 65_537] {
+        let (tx, rx) = chan::bounded::<usize>(cap);
+        for i in 0..cap {
+            tx.try_send(i).unwrap();
+        }
+        assert_eq!(rx.len(), cap);
+        assert!(matches!(tx.try_send(cap), Err(TrySendError::Full(v)) if v == cap));
+        tx.close();
+        for i in 0..cap {
+            assert_eq!(rx.try_recv(), Ok(i), "cap {cap}");
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+}

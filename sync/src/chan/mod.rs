@@ -81,6 +81,10 @@ use crate::loom::Arc;
 /// Makes a channel of `cap` buffered values: Go's `make(chan T, cap)`; `cap == 0` makes an
 /// unbuffered (rendezvous) channel.
 ///
+/// Capacities up to 65,536 run on a lock-free ring whose slots are allocated here, as Go's
+/// `make` allocates its buffer. A larger capacity (up to `usize::MAX`, a practically unbounded
+/// queue) runs on a mutex-protected buffer that grows only as values arrive.
+///
 /// # Examples
 ///
 /// ```

@@ -2,7 +2,9 @@
 //! mutex around the hand-off state and the two waiter queues.
 //!
 //! A channel of capacity >= 1 is *buffered*: it runs on the lock-free ring of `buffered.rs`
-//! (its design note describes it). A channel of capacity 0 keeps the mutex algorithm below,
+//! (its design note describes it), up to [`RING_MAX_CAP`] (the ring allocates its slots up
+//! front; larger channels keep the mutex algorithm, whose buffer grows on demand). A channel
+//! of capacity 0 keeps the mutex algorithm below,
 //! which hands each value directly from sender to receiver: a rendezvous always pairs two
 //! parties, so a ring buys nothing there, and the profile of ping-pong (the rendezvous row of
 //! the harness) spends its time in the wake-ups, not in this lock. The algorithm below is
@@ -225,6 +227,11 @@ struct State<T> {
     handedq: Queue,
 }
 
+/// The largest capacity served by the lock-free ring, which allocates all its slots up front
+/// (as Go's `makechan` does). A larger channel keeps the mutex algorithm, whose buffer grows
+/// only as values arrive, so `bounded(usize::MAX)` works as a practically unbounded queue.
+pub(crate) const RING_MAX_CAP: usize = 1 << 16;
+
 /// The shared part of a channel.
 pub(crate) struct Chan<T> {
     cap: usize,
@@ -235,12 +242,13 @@ pub(crate) struct Chan<T> {
     pub(crate) receivers: AtomicUsize,
 }
 
-/// Rendezvous channels keep the mutex-protected hand-off; buffered ones use the ring.
+/// Rendezvous channels (and buffered ones larger than [`RING_MAX_CAP`]) keep the
+/// mutex-protected hand-off; buffered ones use the ring.
 // The buffered variant is large on purpose (its positions sit on their own cache lines); a
 // channel is allocated once, behind its `Arc`.
 #[allow(clippy::large_enum_variant)]
 enum Flavor<T> {
-    Rendezvous(Mutex<State<T>>),
+    Locked(Mutex<State<T>>),
     Buffered(Buffered<T>),
 }
 
@@ -248,7 +256,7 @@ impl<T> fmt::Debug for Chan<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.flavor {
             Flavor::Buffered(b) => b.fmt(f),
-            Flavor::Rendezvous(m) => {
+            Flavor::Locked(m) => {
                 let st = lock(m);
                 f.debug_struct("Chan")
                     .field("cap", &self.cap)
@@ -670,8 +678,8 @@ impl Wake {
 
 impl<T> Chan<T> {
     pub(crate) fn new(cap: usize) -> Chan<T> {
-        let flavor = if cap == 0 {
-            Flavor::Rendezvous(Mutex::new(State {
+        let flavor = if cap == 0 || cap > RING_MAX_CAP {
+            Flavor::Locked(Mutex::new(State {
                 // A rendezvous channel still needs room for given-back values, but rarely.
                 buf: VecDeque::new(),
                 closed: false,
@@ -697,14 +705,14 @@ impl<T> Chan<T> {
 
     pub(crate) fn len(&self) -> usize {
         match &self.flavor {
-            Flavor::Rendezvous(m) => lock(m).buf.len(),
+            Flavor::Locked(m) => lock(m).buf.len(),
             Flavor::Buffered(b) => b.len(),
         }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
         match &self.flavor {
-            Flavor::Rendezvous(m) => lock(m).closed,
+            Flavor::Locked(m) => lock(m).closed,
             Flavor::Buffered(b) => b.is_closed(),
         }
     }
@@ -718,7 +726,7 @@ impl<T> Chan<T> {
     ) -> SendPoll {
         match &self.flavor {
             Flavor::Buffered(b) => b.poll_send(op, me, waker),
-            Flavor::Rendezvous(m) => {
+            Flavor::Locked(m) => {
                 let (res, wake) = lock(m).poll_send(self.cap, op, me, waker);
                 wake.run(waker);
                 res
@@ -735,7 +743,7 @@ impl<T> Chan<T> {
     ) -> RecvPoll<T> {
         match &self.flavor {
             Flavor::Buffered(b) => b.poll_recv(op, me, waker),
-            Flavor::Rendezvous(m) => {
+            Flavor::Locked(m) => {
                 let (res, wake) = lock(m).poll_recv(self.cap, op, me, waker);
                 wake.run(waker);
                 res
@@ -750,7 +758,7 @@ impl<T> Chan<T> {
         }
         match &self.flavor {
             Flavor::Buffered(b) => b.cancel_recv(op),
-            Flavor::Rendezvous(m) => {
+            Flavor::Locked(m) => {
                 let wake = lock(m).cancel_recv(op);
                 wake.run(None);
             }
@@ -764,7 +772,7 @@ impl<T> Chan<T> {
         }
         match &self.flavor {
             Flavor::Buffered(b) => b.cancel_send(op),
-            Flavor::Rendezvous(m) => {
+            Flavor::Locked(m) => {
                 let wake = lock(m).cancel_send(op);
                 wake.run(None);
             }
@@ -775,7 +783,7 @@ impl<T> Chan<T> {
     pub(crate) fn close(&self) -> bool {
         let m = match &self.flavor {
             Flavor::Buffered(b) => return b.close(),
-            Flavor::Rendezvous(m) => m,
+            Flavor::Locked(m) => m,
         };
         let outcome = lock(m).close();
         match outcome {
@@ -791,7 +799,7 @@ impl<T> Chan<T> {
     pub(crate) fn close_and_drain(&self) {
         let m = match &self.flavor {
             Flavor::Buffered(b) => return b.close_and_drain(),
-            Flavor::Rendezvous(m) => m,
+            Flavor::Locked(m) => m,
         };
         let (outcome, drained) = {
             let mut st = lock(m);
