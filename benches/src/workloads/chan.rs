@@ -39,9 +39,9 @@ pub const POOL_CAP: usize = 100;
 /// The channel goals: gmp's time at most this fraction of Go's, per workload.
 pub const GOALS: &[(&str, f64)] = &[
     ("chan_ping_pong", 0.6),
-    ("chan_mpsc", 0.8),
-    ("chan_mpmc", 0.8),
-    ("chan_worker_pool", 0.9),
+    ("chan_mpsc", 0.5),
+    ("chan_mpmc", 0.75),
+    ("chan_worker_pool", 0.7),
 ];
 
 const RT_PEERS: &[Peer] = &[Peer::Gmp, Peer::Tokio, Peer::AsyncExecutor];
