@@ -47,7 +47,7 @@
 //! Dropping a receive whose status is `Done` (a value was handed to it and never returned to the
 //! user) gives the value back: to the next parked receiver if the buffer is empty, else to the
 //! *front* of the buffer, where it came from, so nothing is lost or reordered. Handed receives
-//! wait in `handedq` until they take or give back their value; while one does, a receive on
+//! are counted in `handed` until they take or give back their value; while one does, a receive on
 //! the closed, empty channel parks instead of returning `None`, so `None` stays final (Go's
 //! `ok == false` is). Once the last handed value is taken, parked receives are woken one after
 //! the other to see `None`. Rejected: letting that receive take the handed value: it may be
@@ -221,10 +221,10 @@ struct State<T> {
     waiters: Waiters<Waiter<T>>,
     sendq: Queue,
     recvq: Queue,
-    /// Receivers handed a value they have not taken yet (status `Done`). While one is here, a
+    /// Receivers handed a value they have not taken yet (status `Done`). While there is one, a
     /// receive on the closed, empty channel may not say `None`: the value could still come
     /// back (its receive dropped). It parks instead (see `poll_recv`).
-    handedq: Queue,
+    handed: usize,
 }
 
 /// The largest capacity served by the lock-free ring, which allocates all its slots up front
@@ -363,23 +363,20 @@ impl<T> State<T> {
 
     /// Hands `v` to the claimed, unlinked receiver `rk` and wakes it (after unlock).
     fn hand_to(&mut self, rk: usize, v: T, wake: &mut Wake) {
-        self.waiters.link_back(&mut self.handedq, rk);
+        self.handed += 1;
         let r = self.waiters.get_mut(rk);
         r.value = Some(v);
         r.status = Status::Done;
         wake.other = r.waker.take();
     }
 
-    /// Unlinks a receive's waiter from whichever queue holds it: `handedq` once a value was
-    /// handed to it, `recvq` while it waits.
+    /// Unlinks a receive's waiter from `recvq`, or, if a value was handed to it, stops
+    /// counting it in `handed` (a handed waiter is already unlinked).
     fn unlink_recv(&mut self, key: usize) {
-        if self.waiters.is_linked(key) {
-            let q = if self.waiters.get(key).status == Status::Done {
-                &mut self.handedq
-            } else {
-                &mut self.recvq
-            };
-            self.waiters.unlink(q, key);
+        if self.waiters.get(key).status == Status::Done {
+            self.handed -= 1;
+        } else if self.waiters.is_linked(key) {
+            self.waiters.unlink(&mut self.recvq, key);
         }
     }
 
@@ -388,7 +385,7 @@ impl<T> State<T> {
     /// one wake at a time reaches every receive that parked behind a handed value.
     fn wake_next_closed_receiver(&mut self, wake: &mut Wake) {
         if self.closed
-            && self.handedq.is_empty()
+            && self.handed == 0
             && let Some(k) = self.recvq.head()
         {
             self.waiters.unlink(&mut self.recvq, k);
@@ -536,7 +533,7 @@ impl<T> State<T> {
             Pair::LostOwn => return (RecvPoll::Pending, wake),
             Pair::NotFound { bounced } => wake.me = bounced,
         }
-        if self.closed && self.handedq.is_empty() {
+        if self.closed && self.handed == 0 {
             if !select_final(me) {
                 return (RecvPoll::Pending, wake);
             }
@@ -547,7 +544,7 @@ impl<T> State<T> {
         // Open, or closed with a value still handed to a receive that has not taken it: `None`
         // must be final, and that value comes back if its receive is dropped, so wait for one
         // or the other (the value is given to us, or the last handed value is taken and
-        // `take_handed` wakes us to see `None`). Not taking the value from its receiver:
+        // `wake_next_closed_receiver` wakes us to see `None`). Not taking the value from its receiver:
         // it may be older than values this receive already got from the same sender.
         let Some(waker) = waker.filter(|_| !me.is_some_and(|m| m.sel.is_nonblocking())) else {
             return (RecvPoll::Empty, wake);
@@ -686,7 +683,7 @@ impl<T> Chan<T> {
                 waiters: Waiters::new(),
                 sendq: Queue::new(),
                 recvq: Queue::new(),
-                handedq: Queue::new(),
+                handed: 0,
             }))
         } else {
             Flavor::Buffered(Buffered::new(cap))

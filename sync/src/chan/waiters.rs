@@ -82,24 +82,6 @@ impl<E> Waiters<E> {
         key
     }
 
-    /// Links the existing, unlinked node `key` at the tail of `q`.
-    pub(crate) fn link_back(&mut self, q: &mut Queue, key: usize) {
-        let tail = q.tail;
-        {
-            let n = &mut self.slab[key];
-            debug_assert!(!n.linked, "linking a node that is already in a queue");
-            n.linked = true;
-            n.prev = tail;
-            n.next = NIL;
-        }
-        if tail == NIL {
-            q.head = key;
-        } else {
-            self.slab[tail].next = key;
-        }
-        q.tail = key;
-    }
-
     /// Removes node `key` from `q` (it must be linked into `q`). The node stays in the slab.
     pub(crate) fn unlink(&mut self, q: &mut Queue, key: usize) {
         let (prev, next) = {
