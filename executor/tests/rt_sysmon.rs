@@ -226,3 +226,44 @@ fn io_completes_while_the_only_worker_is_stuck() {
 fn io_completes_while_both_workers_are_stuck() {
     io_completes_while_every_worker_is_stuck(2);
 }
+
+/// Both workers blocked off the CPU (Go's goroutines in a syscall): sysmon sees their threads
+/// asleep and hands their work to a helper long before its report threshold, which this test
+/// sets beyond the blocks so that only the off-CPU path can explain the probe running.
+#[test]
+fn spawns_run_while_every_worker_sleeps_in_a_blocking_call() {
+    let rt = rt(2, 60_000);
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let blockers: Vec<_> = (0..2)
+        .map(|_| {
+            let (s, d) = (started.clone(), done.clone());
+            rt.spawn(async move {
+                s.fetch_add(1, Ordering::AcqRel);
+                std::thread::sleep(Duration::from_secs(3));
+                d.fetch_add(1, Ordering::AcqRel);
+            })
+        })
+        .collect();
+    while started.load(Ordering::Acquire) < 2 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let d = done.clone();
+    rt.spawn(async move { tx.send(d.load(Ordering::Acquire)).unwrap() })
+        .detach();
+    let blockers_done_when_probe_ran = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    rt.block_on(async {
+        for b in blockers {
+            b.await.unwrap();
+        }
+    });
+    assert_eq!(
+        blockers_done_when_probe_ran, 0,
+        "the probe waited for a blocker to finish"
+    );
+    let m = rt.metrics();
+    assert!(m.extra_workers_started >= 1, "{m}");
+    // Not reported: no poll reached the 60 s threshold.
+    assert_eq!(m.long_polls, 0, "{m}");
+}

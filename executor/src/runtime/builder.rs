@@ -337,6 +337,11 @@ impl Builder {
     /// How long one poll may run before sysmon reports it and rescues its worker's queue
     /// (default 10 ms, Go's `forcePreemptNS`).
     ///
+    /// A poll blocked off the CPU (a blocking syscall, `std::thread::sleep`, a contended lock)
+    /// is rescued sooner, about 1 ms in, as Go hands off the P of a thread in a syscall; it is
+    /// reported only at the threshold. A poll that computes keeps its worker's queue until the
+    /// threshold.
+    ///
     /// # Panics
     ///
     /// Panics if `threshold` is zero.

@@ -37,6 +37,7 @@
 //! always has an awake peer able to take the task it just readied.
 
 pub(crate) mod blocking;
+mod cpu_clock;
 pub(crate) mod deadlock;
 pub(crate) mod idle;
 pub(crate) mod inject;

@@ -14,8 +14,19 @@
 //!
 //! One thread per runtime samples every worker's [`PollWatch`]: a sequence number the worker
 //! bumps when a poll starts (to odd) and ends (to even), with the id and spawn site of the task
-//! it polls. A worker whose sequence is odd and unchanged since a sample at least `threshold`
-//! ago (default 10 ms) is *stuck* in one poll. Then sysmon:
+//! it polls. A worker whose sequence is odd and unchanged since an earlier sample is *stuck* in
+//! one poll when either
+//!
+//! - that sample was at least `threshold` ago (default 10 ms, Go's preemption bound), or
+//! - it was at least 200 us ago and the worker's thread spent most of that time off the CPU
+//!   (its CPU-time clock, `cpu_clock`, moved less than half as far as the wall clock): it is
+//!   blocked in a syscall, a `thread::sleep` or a contended lock, and will not be back soon.
+//!   Go hands off the P of a thread in a syscall at sysmon's next tick, which this matches.
+//!   A poll that computes (on the CPU) is left alone until the threshold: moving work away from
+//!   a busy worker early, or starting an extra thread to compete with it for the CPU, would be
+//!   a false hand-off.
+//!
+//! Then sysmon:
 //!
 //! 1. reports it once, through `tracing` at `warn` level: task id, spawn site, worker, how
 //!    long so far;
@@ -35,13 +46,13 @@
 //! # Sampling cost
 //!
 //! Sysmon sleeps between samples with Go's back-off: 20 us after an event (a new long poll,
-//! tasks rescued, a helper started), doubling after 50 quiet samples, up to 1 ms while some
-//! worker is inside a poll (so a stuck poll is seen within `threshold` + about 2 ms) and 10 ms
-//! otherwise. Once fully backed off with every worker parked, it sleeps until a worker unparks
+//! tasks rescued, a helper started), doubling after 50 quiet samples, up to 500 us while some
+//! worker is inside a poll (so a poll blocked off the CPU is seen stuck within about 1 ms, and
+//! a computing one within `threshold` + 1 ms) and 10 ms otherwise. Once fully backed off with every worker parked, it sleeps until a worker unparks
 //! (the worker loop wakes it: one load per unpark, plus a futex wake at most once per sysmon
-//! period), so an idle runtime costs nothing. A busy runtime costs up to 1,000 samples a
-//! second, a few microseconds each (each reads one cache line per worker and refreshes the
-//! coarse clock of `clock.rs`).
+//! period), so an idle runtime costs nothing. A busy runtime costs up to 2,000 samples a
+//! second, a few microseconds each (each reads one cache line and, for a worker inside a poll,
+//! the thread's CPU clock per worker, and refreshes the coarse clock of `clock.rs`).
 //!
 //! # Limits
 //!
@@ -67,16 +78,23 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::Shared;
+use super::cpu_clock;
 use super::queue;
 use crate::task::header::PLACE_HELPER;
 use crate::task::raw::{Notified, RawTask};
 
 /// Go's `forcePreemptNS`.
 pub(crate) const DEFAULT_THRESHOLD: Duration = Duration::from_millis(10);
+/// A poll this long that kept its thread off the CPU for most of it (asleep in a syscall, a
+/// `thread::sleep`, a contended lock) is stuck: Go hands off the P of a thread in a syscall at
+/// sysmon's next tick. Shorter than [`MAX_DELAY_BUSY`], so the second sample that sees the
+/// same poll decides.
+const BLOCKED_AFTER: Duration = Duration::from_micros(200);
 /// Shortest sleep between samples (Go's 20 us).
 const MIN_DELAY: Duration = Duration::from_micros(20);
-/// Longest sleep while some worker is inside a poll.
-const MAX_DELAY_BUSY: Duration = Duration::from_millis(1);
+/// Longest sleep while some worker is inside a poll: a poll blocked off the CPU is seen by
+/// the second sample in it, so within twice this.
+const MAX_DELAY_BUSY: Duration = Duration::from_micros(500);
 /// Longest sleep otherwise (Go's 10 ms).
 const MAX_DELAY_IDLE: Duration = Duration::from_millis(10);
 /// Quiet samples before the sleep starts doubling (Go's 50).
@@ -93,9 +111,16 @@ pub(crate) struct PollWatch {
     task_id: AtomicU64,
     /// Its spawn site.
     site: AtomicPtr<Location<'static>>,
+    /// The worker thread's CPU-time clock (see [`cpu_clock`]), set once when the worker starts.
+    clock: cpu_clock::Slot,
 }
 
 impl PollWatch {
+    /// The worker thread starts: let sysmon read this thread's CPU time.
+    pub(crate) fn bind_thread(&self) {
+        self.clock.bind_current_thread();
+    }
+
     /// The worker starts polling a task.
     #[inline]
     pub(crate) fn begin(&self, task_id: u64, site: &'static Location<'static>) {
@@ -278,21 +303,43 @@ impl Sysmon {
 struct View {
     seq: u64,
     first_seen: Instant,
+    /// The worker thread's CPU time at `first_seen`, if the platform tells.
+    cpu_at_first_seen: Option<Duration>,
     reported: bool,
+}
+
+impl View {
+    fn new(seq: u64, now: Instant, cpu: Option<Duration>) -> View {
+        View {
+            seq,
+            first_seen: now,
+            cpu_at_first_seen: cpu,
+            reported: false,
+        }
+    }
+
+    /// Whether the poll this view has watched since `first_seen` is stuck at `now`, when its
+    /// thread has used `cpu` of CPU time: it ran `threshold` (on the CPU or not, Go's
+    /// preemption bound), or it spent most of at least [`BLOCKED_AFTER`] off the CPU (a
+    /// blocking call: Go's syscall hand-off).
+    fn is_stuck(&self, now: Instant, cpu: Option<Duration>, threshold: Duration) -> bool {
+        let elapsed = now - self.first_seen;
+        if elapsed >= threshold {
+            return true;
+        }
+        match (self.cpu_at_first_seen, cpu) {
+            (Some(before), Some(after)) if elapsed >= BLOCKED_AFTER => {
+                after.saturating_sub(before) * 2 < elapsed
+            }
+            _ => false,
+        }
+    }
 }
 
 fn run(shared: &Arc<Shared>) {
     let sysmon = &shared.sysmon;
     let n = shared.num_workers();
-    let start = Instant::now();
-    let mut views = vec![
-        View {
-            seq: 0,
-            first_seen: start,
-            reported: false,
-        };
-        n
-    ];
+    let mut views = vec![View::new(0, Instant::now(), None); n];
     // Where rescued tasks pass on their way to the injection queue.
     let (mut local, _stealer) = queue::local::<Notified>();
     let mut delay = MIN_DELAY;
@@ -336,20 +383,17 @@ fn run(shared: &Arc<Shared>) {
                 continue;
             }
             in_poll = true;
+            let cpu = watch.clock.thread_cpu_time();
             if seq != view.seq {
-                *view = View {
-                    seq,
-                    first_seen: now,
-                    reported: false,
-                };
+                *view = View::new(seq, now, cpu);
                 continue;
             }
-            let elapsed = now - view.first_seen;
-            if elapsed < sysmon.threshold {
+            if !view.is_stuck(now, cpu, sysmon.threshold) {
                 continue;
             }
             stuck += 1;
-            if !view.reported {
+            let elapsed = now - view.first_seen;
+            if !view.reported && elapsed >= sysmon.threshold {
                 view.reported = true;
                 event = true;
                 sysmon.long_polls.fetch_add(1, Ordering::Relaxed);
@@ -377,7 +421,7 @@ fn run(shared: &Arc<Shared>) {
             sysmon.helper_wanted.store(false, Ordering::Relaxed);
         }
         // Back off as Go does: 20 us after an event, doubling after 50 quiet samples, up to
-        // 1 ms while a poll runs (it may be the next stuck one) and 10 ms otherwise.
+        // 500 us while a poll runs (it may be the next stuck one) and 10 ms otherwise.
         if event {
             quiet = 0;
             delay = MIN_DELAY;
@@ -495,5 +539,51 @@ fn helper(shared: &Arc<Shared>) {
     // Tasks it left in the injection queue belong to the workers again.
     if !shared.inject.is_empty() {
         shared.notify_parked();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THRESHOLD: Duration = Duration::from_millis(10);
+    const MS: Duration = Duration::from_millis(1);
+
+    fn at(t0: Instant, cpu0: Option<Duration>) -> View {
+        View::new(1, t0, cpu0)
+    }
+
+    #[test]
+    fn a_poll_asleep_off_the_cpu_is_stuck_within_a_millisecond() {
+        let t0 = Instant::now();
+        let v = at(t0, Some(MS));
+        // 1 ms later, 10 us more CPU: blocked in a syscall.
+        assert!(v.is_stuck(t0 + MS, Some(MS + Duration::from_micros(10)), THRESHOLD));
+    }
+
+    #[test]
+    fn a_poll_that_computes_is_not_stuck_before_the_threshold() {
+        let t0 = Instant::now();
+        let v = at(t0, Some(MS));
+        // On the CPU the whole time, or most of it (preempted a while on a loaded machine).
+        assert!(!v.is_stuck(t0 + 5 * MS, Some(6 * MS), THRESHOLD));
+        assert!(!v.is_stuck(t0 + 5 * MS, Some(4 * MS), THRESHOLD));
+        // Go's preemption bound holds for it too.
+        assert!(v.is_stuck(t0 + THRESHOLD, Some(MS + THRESHOLD), THRESHOLD));
+    }
+
+    #[test]
+    fn a_short_pause_is_not_a_blocking_call() {
+        let t0 = Instant::now();
+        let v = at(t0, Some(MS));
+        assert!(!v.is_stuck(t0 + BLOCKED_AFTER / 2, Some(MS), THRESHOLD));
+    }
+
+    #[test]
+    fn without_a_cpu_clock_only_the_threshold_counts() {
+        let t0 = Instant::now();
+        assert!(!at(t0, None).is_stuck(t0 + 5 * MS, None, THRESHOLD));
+        assert!(!at(t0, Some(MS)).is_stuck(t0 + 5 * MS, None, THRESHOLD));
+        assert!(at(t0, None).is_stuck(t0 + THRESHOLD, None, THRESHOLD));
     }
 }
