@@ -25,7 +25,7 @@
 //! - The LIFO slot holds a `Notified` turned into a raw pointer; whoever swaps it out owns that
 //!   reference.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +35,12 @@ use super::{Shared, queue};
 use crate::loom::Ordering;
 use crate::runtime::context;
 use crate::task::raw::{Notified, RawTask};
+
+/// Shortest final spin before a timer's deadline (see `spin_to_due_timer`): covers the cost of
+/// leaving the spin itself.
+const MIN_TIMER_SPIN: Duration = Duration::from_micros(5);
+/// Longest final spin before a timer's deadline, per wake-up.
+const MAX_TIMER_SPIN: Duration = Duration::from_micros(50);
 
 /// Consecutive LIFO-slot polls allowed before the worker takes from its queue instead.
 const MAX_LIFO_POLLS: u8 = 3;
@@ -96,6 +102,9 @@ pub(crate) struct WorkerContext {
     /// `steal_stranded_lifo`'s view of the other workers' LIFO slots, one entry per worker,
     /// kept across search rounds.
     stranded: RefCell<Vec<Watch>>,
+    /// Decaying maximum of how late this worker's timed reactor parks woke up: the final spin
+    /// before a timer's deadline covers it (see `spin_to_due_timer`).
+    timer_late: Cell<Duration>,
 }
 
 /// What a searching worker last saw of one peer's LIFO slot.
@@ -240,7 +249,9 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         place: crate::task::header::worker_place(index),
         core: RefCell::new(core),
         stranded: RefCell::new(watches),
+        timer_late: Cell::new(MAX_TIMER_SPIN),
     };
+    cx.remote().stats.watch.bind_thread();
     let _guard = context::enter_worker(&cx);
     let _time = crate::time::driver::enter(cx.shared.time.clone(), index);
     #[cfg(target_os = "linux")]
@@ -275,6 +286,9 @@ impl WorkerContext {
             }
             if let Some(task) = self.steal_work() {
                 self.run_task(task);
+                continue;
+            }
+            if self.spin_to_due_timer() {
                 continue;
             }
             self.remote().stats.parks.add(1);
@@ -534,6 +548,56 @@ impl WorkerContext {
         }
     }
 
+    /// How long before a timer's deadline this worker stops parking and spins.
+    fn timer_spin_window(&self) -> Duration {
+        let late = self.timer_late.get();
+        (late + late / 4).clamp(MIN_TIMER_SPIN, MAX_TIMER_SPIN)
+    }
+
+    /// The final stretch of a wait for a timer: with nothing to run and the next deadline within
+    /// the spin window, spin to it instead of parking, then fire the timers. A parked thread
+    /// wakes tens of microseconds late (the timerfd, the scheduler, an idle vCPU's exit on a
+    /// VM); the duty holder parks until the window opens (`park`) and spins from there. The
+    /// worker holds timer duty while it spins, so no peer parks in the reactor for the same
+    /// deadline, and stops early when work arrives in the injection queue. Costs at most
+    /// [`MAX_TIMER_SPIN`] of CPU per wake-up, only when a timer is that close: none between
+    /// timers. Returns whether it spun (and fired the timers due).
+    fn spin_to_due_timer(&self) -> bool {
+        let shared = self.shared();
+        let Some(deadline) = shared.time.next_deadline() else {
+            return false;
+        };
+        if deadline > Instant::now() + self.timer_spin_window() {
+            return false;
+        }
+        let owner = &shared.timer_owner;
+        // SeqCst: as in `park`'s claim of the duty.
+        if owner
+            .compare_exchange(
+                super::NO_TIMER_OWNER,
+                self.index,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_err()
+        {
+            return false;
+        }
+        loop {
+            let now = Instant::now();
+            if now >= deadline
+                || shared.time.next_deadline().is_none_or(|d| d <= now)
+                || !shared.inject.is_empty()
+            {
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        owner.store(super::NO_TIMER_OWNER, Ordering::SeqCst);
+        self.fire_due_timers();
+        true
+    }
+
     fn park(&self) {
         let shared = self.shared();
         let was_searching = std::mem::replace(&mut self.core.borrow_mut().is_searching, false);
@@ -561,13 +625,28 @@ impl WorkerContext {
             // SeqCst fence: pairs with the one in `unpark_timer_owner` (a registration either
             // sees us as owner and unparks us, or we see its deadline here).
             crate::loom::fence(Ordering::SeqCst);
-            shared.time.next_deadline()
+            // Wake when the final spin's window opens (`spin_to_due_timer`).
+            let window = self.timer_spin_window();
+            shared
+                .time
+                .next_deadline()
+                .map(|d| d.checked_sub(window).unwrap_or(d))
         } else {
             None
         };
         // The duty holder parks in the I/O reactor, woken by I/O, its deadline or an unpark.
         let readied = if has_duty {
-            Some(shared.park_in_reactor(self.index, deadline))
+            let readied = shared.park_in_reactor(self.index, deadline);
+            if let Some(target) = deadline {
+                // A timed-out park: learn its lateness (a wake-up before `target` teaches
+                // nothing). Decay slowly, so one punctual wake-up does not shrink the window.
+                let woke = Instant::now();
+                if woke >= target {
+                    let late = self.timer_late.get();
+                    self.timer_late.set((woke - target).max(late - late / 16));
+                }
+            }
+            Some(readied)
         } else {
             shared.remotes[self.index].parker.park(None);
             None
