@@ -14,7 +14,7 @@ use gmp_bench::workloads::lifo_strand::{BLOCK, GOAL as LIFO_GOAL, STRANDED};
 use gmp_bench::workloads::net::CONNS;
 use gmp_bench::workloads::sync::is_sync;
 use gmp_bench::workloads::{Kind, WORKLOADS, Workload};
-use gmp_bench::workloads::{blocking, fairness};
+use gmp_bench::workloads::{blocking, fairness, timer_precision};
 
 use super::record::Record;
 
@@ -646,6 +646,9 @@ fn lifo_table(res: &Results) -> String {
 fn sysmon_table(res: &Results) -> String {
     let samples = |w: &str, _: Peer, r: &Record| {
         let get = |k| r.get(k).unwrap_or(f64::NAN);
+        if w == timer_precision::GOAL.0 {
+            return format!("{:.0} sleeps, CPU {:.0}%", get("sleeps"), get("cpu_pct"));
+        }
         if w != fairness::GOAL.0 {
             return format!("{:.0} probes", get("probes"));
         }
@@ -659,7 +662,7 @@ fn sysmon_table(res: &Results) -> String {
     let goals: Vec<(&str, Duration)> = blocking::GOALS
         .iter()
         .copied()
-        .chain([fairness::GOAL])
+        .chain([fairness::GOAL, timer_precision::GOAL])
         .collect();
     let mut s = latency_table(res, &goals, &[("samples", &samples)]);
     let _ = write!(
@@ -671,11 +674,14 @@ fn sysmon_table(res: &Results) -> String {
          syscall.Nanosleep), _spin: a busy loop. fairness: two tasks loop on always-ready \
          channel ops (gmp::chan, tokio mpsc, async-channel, Go chan) while a {} ticker runs; \
          the loops stop by themselves {} after the ticking time, so a starved ticker cannot \
-         hang the run.)",
+         hang the run. timer_precision: one task sleeps {} at a time on an otherwise idle \
+         runtime (each peer's own timer; async-executor: async-io); lateness of each wake-up, \
+         and the process's CPU use meanwhile in % of one core.)",
         fmt_ns(blocking::BLOCK.as_nanos() as f64),
         fmt_ns(blocking::PROBE_EVERY.as_nanos() as f64),
         fmt_ns(fairness::PERIOD.as_nanos() as f64),
         fmt_ns(fairness::GRACE.as_nanos() as f64),
+        fmt_ns(timer_precision::SLEEP.as_nanos() as f64),
     );
     s
 }
@@ -955,11 +961,11 @@ pub(crate) fn sections(res: &Results, m: &Machine) -> Vec<Section> {
     let sysmon: Vec<(&str, Duration)> = blocking::GOALS
         .iter()
         .copied()
-        .chain([fairness::GOAL])
+        .chain([fairness::GOAL, timer_precision::GOAL])
         .collect();
     if sysmon.iter().any(|(w, _)| present.contains(w)) {
         add(
-            "Blocked workers and fairness: work behind blocked threads, a ticker behind busy loops",
+            "Blocked workers and fairness: work behind blocked threads, a ticker behind busy loops, 100 us sleeps",
             sysmon_table(res),
             bars(sysmon.iter().map(|&(w, g)| p99_row(res, w, g)).collect()),
         );

@@ -26,6 +26,7 @@ pub mod ping_pong;
 pub mod sleep_million;
 pub mod spawn_many;
 pub mod sync;
+pub mod timer_precision;
 pub mod yield_many;
 
 use std::time::Duration;
@@ -45,6 +46,7 @@ pub const WORKLOADS: &[Workload] = &[
     blocking::BLOCKING_SLEEP,
     blocking::BLOCKING_SPIN,
     fairness::WORKLOAD,
+    timer_precision::WORKLOAD,
     sleep_million::WORKLOAD,
     chan::PING_PONG,
     chan::MPSC,
