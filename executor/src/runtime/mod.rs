@@ -91,7 +91,7 @@ impl Runtime {
     ///
     /// Panics when called from a thread that is already running a runtime (a worker or another
     /// `block_on`): await the future instead, or move the blocking call into
-    /// [`spawn_blocking`](crate::spawn_blocking). Also panics if the runtime was shut down by
+    /// [`spawn_blocking`]. Also panics if the runtime was shut down by
     /// an unhandled task panic (see [`UnhandledPanic::ShutdownRuntime`]).
     ///
     /// # Examples

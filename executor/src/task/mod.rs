@@ -26,7 +26,7 @@
 //! ## Layer
 //! The bottom of the executor with `time`, `io`, `blocking` and `coop`: it may use `coop`,
 //! `clock` and `loom`, never `scheduler` or `runtime`. A task reaches its scheduler only through
-//! the [`Schedule`](raw::Schedule) trait it is handed when made; `spawn` lives in `runtime`.
+//! the `Schedule` trait (`raw`) it is handed when made; `spawn` lives in `runtime`.
 
 pub(crate) mod harness;
 pub(crate) mod header;
