@@ -5,6 +5,10 @@
 //! another executor, or a plain thread): outside, timers are served by a global `gmp-timer`
 //! thread started on first use.
 //!
+//! Layer: below the scheduler. This module may use `coop`, `clock` and `loom`, never
+//! `scheduler`, `runtime`, `io` or `blocking`: a runtime reaches it through the thread binding
+//! (`binding::enter`) and the callbacks it hands its driver (`unpark`, the `after_func` spawner).
+//!
 //! # Examples
 //!
 //! ```
