@@ -35,6 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::loom::Ordering;
+use crate::scheduler::spawn::{spawn_blocking_on, spawn_on};
 use crate::scheduler::{Shared, context};
 use crate::task::JoinHandle;
 
@@ -120,7 +121,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.handle.spawn_at(future, Location::caller())
+        spawn_on(&self.handle.shared, future, Location::caller())
     }
 
     /// A snapshot of this runtime's counters: polls, steals, parks, LIFO hits, injection-queue
@@ -318,7 +319,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_at(future, Location::caller())
+        spawn_on(&self.shared, future, Location::caller())
     }
 
     /// Runs a blocking closure on this runtime's blocking pool; see [`crate::spawn_blocking`].
@@ -336,31 +337,7 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.spawn_blocking_at(f, Location::caller())
-    }
-
-    pub(crate) fn spawn_at<F>(
-        &self,
-        future: F,
-        location: &'static Location<'static>,
-    ) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        crate::scheduler::spawn::spawn_on(&self.shared, future, location)
-    }
-
-    pub(crate) fn spawn_blocking_at<F, R>(
-        &self,
-        f: F,
-        location: &'static Location<'static>,
-    ) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        crate::scheduler::spawn::spawn_blocking_on(&self.shared, f, location)
+        spawn_blocking_on(&self.shared, f, Location::caller())
     }
 
     /// Runs `future` to completion on the current thread with this runtime entered; see
@@ -467,7 +444,7 @@ impl futures_util::task::Spawn for Handle {
         if self.shared.is_shutdown() {
             return Err(futures_util::task::SpawnError::shutdown());
         }
-        drop(self.spawn_at(future, Location::caller()));
+        drop(spawn_on(&self.shared, future, Location::caller()));
         Ok(())
     }
 
