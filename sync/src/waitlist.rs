@@ -259,7 +259,7 @@ impl<T> WaitList<T> {
     }
 
     /// Number of linked nodes.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn len(&self) -> usize {
         self.linked
     }
