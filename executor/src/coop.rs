@@ -19,7 +19,12 @@
 //! operand (a channel arm of a select, a plain future) completes, and the choice would lean
 //! away from leaves, where Go's select is uniform among ready cases.
 //!
-//! The state is one thread-local, the units left (`None`: unconstrained). A charged scope
+//! Layer: the bottom, with `clock` and `loom`: it uses nothing of gmp's. A worker hands it its
+//! progress counter for each poll (`with_budget_counting`), so spending budget also tells a
+//! thief the worker is busy without this module naming the scheduler (a second thread-local,
+//! the counter's address, read only on the path that spends a unit).
+//!
+//! The budget is one thread-local, the units left (`None`: unconstrained). A charged scope
 //! swaps in a fresh allowance for the operand and, on the way out, takes what the operand spent
 //! off the units it replaced, down to zero. Rejected: running the operands unconstrained (an
 //! operand that loops over always-ready leaves would never yield), and a separate "charged"
