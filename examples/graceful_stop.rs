@@ -1,7 +1,6 @@
 //! Interview question 2: stopping a worker gracefully, (A) with a done channel and (B) with a
-//! context. gmp's own channels live on another branch for now, so (A) closes a
-//! `futures::channel::oneshot` (dropping the sender is Go's `close(done)`); it becomes a
-//! `gmp` channel after the merge.
+//! context. (A) closes a `futures::channel::oneshot` (dropping the sender is Go's
+//! `close(done)`), to show that any executor-agnostic close signal works on gmp.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -5,16 +5,12 @@
 //! *is* ns/unit: each sample runs the workload in batches of at most [`BATCH`] units and the
 //! time is measured inside the root task (see `gmp_bench::workloads`). The workload code is
 //! shared with the harness (`cargo run --release -p gmp-bench`), which adds Go and OS threads.
-//!
-//! gmp's benches register themselves only when a probe finds its scheduler working; until it
-//! lands, a line says they were skipped.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use gmp_bench::rt::{AsyncExecutorRt, GmpRt, Rt, TokioRt, WORKERS, probe_gmp};
+use gmp_bench::rt::{AsyncExecutorRt, GmpRt, Rt, TokioRt, WORKERS};
 use gmp_bench::workloads::{chained_spawn, ping_pong, spawn_many, yield_many};
 
 /// Most units in one run of a workload (the 1M of the brief, scaled down per run).
@@ -80,27 +76,10 @@ fn bench_on<R: Rt, B: Bench>(g: &mut BenchmarkGroup<'_, WallTime>) {
     });
 }
 
-/// Whether gmp runs (probed once; a panic of a broken build is kept off the terminal).
-fn gmp_ok() -> bool {
-    static OK: OnceLock<bool> = OnceLock::new();
-    *OK.get_or_init(|| {
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let r = probe_gmp(Duration::from_secs(20));
-        std::panic::set_hook(hook);
-        if let Err(e) = &r {
-            eprintln!("gmp: skipped, scheduler not available ({e})");
-        }
-        r.is_ok()
-    })
-}
-
 fn group<B: Bench>(c: &mut Criterion) {
     let mut g = c.benchmark_group(B::NAME);
     g.throughput(Throughput::Elements(1));
-    if gmp_ok() {
-        bench_on::<GmpRt, B>(&mut g);
-    }
+    bench_on::<GmpRt, B>(&mut g);
     bench_on::<TokioRt, B>(&mut g);
     bench_on::<AsyncExecutorRt, B>(&mut g);
     g.finish();

@@ -10,7 +10,6 @@ use std::cell::OnceCell;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Worker threads per runtime (Go's `GOMAXPROCS`), the same for every peer.
 pub const WORKERS: usize = 2;
@@ -312,52 +311,5 @@ pub fn with_rt<O: OnRt>(peer: Peer, op: O) -> Option<O::Out> {
         Peer::Tokio => Some(op.call(&TokioRt::start(WORKERS))),
         Peer::AsyncExecutor => Some(op.call(&AsyncExecutorRt::start(WORKERS))),
         Peer::Threads | Peer::Go => None,
-    }
-}
-
-/// Whether gmp's scheduler works in this build: starts a 2-worker runtime and runs a few
-/// spawns, joins and yields on it, on a helper thread, giving up after `timeout`.
-///
-/// If gmp panics (a broken build), the probe returns the panic message. The default panic
-/// hook still prints it; callers that want silence run the probe in a child process (the
-/// harness) or swap the hook (the criterion benches).
-///
-/// # Errors
-///
-/// The panic message, or a timeout note, when gmp cannot run tasks.
-pub fn probe_gmp(timeout: Duration) -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("gmp-probe".into())
-        .spawn(move || {
-            let r = std::panic::catch_unwind(|| {
-                let rt = GmpRt::start(WORKERS);
-                let sum = rt.run(async {
-                    let mut sum = 0;
-                    for i in 0..10u64 {
-                        GmpRt::yield_now().await;
-                        sum += gmp::spawn(async move { i }).await.expect("probe task");
-                    }
-                    sum
-                });
-                assert_eq!(sum, 45, "gmp probe computed the wrong sum");
-            });
-            let _ = tx.send(r.map_err(|p| panic_message(p.as_ref())));
-        })
-        .map_err(|e| format!("cannot start probe thread: {e}"))?;
-    match rx.recv_timeout(timeout) {
-        Ok(r) => r,
-        Err(_) => Err(format!("no answer within {timeout:?} (hang?)")),
-    }
-}
-
-/// The message of a panic payload.
-pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic with a non-string payload".to_string()
     }
 }

@@ -92,12 +92,6 @@ fn quick_run_prints_the_tables() {
         "--no-go",
         "--no-curves",
     ]);
-    let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
-    assert!(
-        gmp_ok || out.lines().any(|l| l.starts_with("gmp: not available")),
-        "no gmp status line in\n{out}"
-    );
-
     let seed = table(&out, "## Goroutines vs OS threads");
     assert_eq!(
         seed[0],
@@ -124,10 +118,7 @@ fn quick_run_prints_the_tables() {
             );
         }
         let gmp = &r[col(&seed, "gmp task")];
-        assert!(
-            if gmp_ok { is_time(gmp) } else { gmp == "n/a" },
-            "{label} / gmp: {gmp:?}"
-        );
+        assert!(is_time(gmp), "{label} / gmp: {gmp:?}");
         assert_eq!(r[col(&seed, "Go goroutine")], "-", "Go was not asked for");
     }
     // park was not selected: its rows are there, empty.
@@ -159,20 +150,10 @@ fn quick_run_prints_the_tables() {
             is_number(&r[col(&wl, "tokio")]) && is_number(&r[col(&wl, "async-executor")]),
             "{r:?}"
         );
-        if gmp_ok {
-            assert!(
-                is_number(&r[col(&wl, "gmp")]) && is_number(&r[col(&wl, "gmp/tokio")]),
-                "{r:?}"
-            );
-        } else {
-            assert_eq!(
-                (
-                    r[col(&wl, "gmp")].as_str(),
-                    r[col(&wl, "gmp/tokio")].as_str()
-                ),
-                ("n/a", "n/a")
-            );
-        }
+        assert!(
+            is_number(&r[col(&wl, "gmp")]) && is_number(&r[col(&wl, "gmp/tokio")]),
+            "{r:?}"
+        );
         assert_eq!(r[col(&wl, "gmp/Go")], "n/a");
     }
     assert!(
@@ -217,7 +198,6 @@ fn channel_workloads_and_their_goals() {
         "--no-go",
         "--no-curves",
     ]);
-    let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
     let wl = table(&out, "## Executor and channel workloads");
     let pp = row(&wl, "chan_ping_pong");
     assert!(is_number(&pp[col(&wl, "tokio")]), "{pp:?}");
@@ -226,13 +206,11 @@ fn channel_workloads_and_their_goals() {
     let mpmc = row(&wl, "chan_mpmc");
     assert_eq!(mpmc[col(&wl, "tokio")], "-");
     assert!(is_number(&mpmc[col(&wl, "async-executor")]), "{mpmc:?}");
-    if gmp_ok {
-        assert!(is_number(&mpmc[col(&wl, "gmp")]), "{mpmc:?}");
-        // Without Go the goals have no verdict.
-        let goals = table(&out, "Channel goals");
-        let g = row(&goals, "chan_mpmc <= 0.75x Go");
-        assert_eq!(g[col(&goals, "verdict")], "n/a");
-    }
+    assert!(is_number(&mpmc[col(&wl, "gmp")]), "{mpmc:?}");
+    // Without Go the goals have no verdict.
+    let goals = table(&out, "Channel goals");
+    let g = row(&goals, "chan_mpmc <= 0.75x Go");
+    assert_eq!(g[col(&goals, "verdict")], "n/a");
 }
 
 #[test]
@@ -243,7 +221,6 @@ fn sysmon_workloads_and_their_goals() {
         "blocking_spin,all_blocked_sleep,fairness",
         "--no-go",
     ]);
-    let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
     let t = table(&out, "## Blocked workers and fairness");
     assert_eq!(
         t[0],
@@ -271,15 +248,11 @@ fn sysmon_workloads_and_their_goals() {
         }
         assert_eq!(cell(w, "go", "p99"), "-", "Go was not asked for");
         let (p99, goal) = (cell(w, "gmp", "p99"), cell(w, "gmp", "gmp goal"));
-        if gmp_ok {
-            assert!(is_time(&p99), "{w}/gmp: {p99:?}");
-            assert!(
-                goal.ends_with(": goal met") || goal.ends_with(": GOAL MISSED"),
-                "{w}: {goal:?}"
-            );
-        } else {
-            assert_eq!(p99, "n/a", "{w}/gmp");
-        }
+        assert!(is_time(&p99), "{w}/gmp: {p99:?}");
+        assert!(
+            goal.ends_with(": goal met") || goal.ends_with(": GOAL MISSED"),
+            "{w}: {goal:?}"
+        );
     }
     // A probe behind a tokio worker blocked 100 ms is late, but it runs.
     assert!(is_time(&cell("all_blocked_sleep", "tokio", "p99")));
@@ -289,14 +262,11 @@ fn sysmon_workloads_and_their_goals() {
 #[test]
 fn network_rows_under_the_built_in_load_generator() {
     let out = harness(&["--quick", "--only", "tcp_echo", "--no-go"]);
-    let gmp_ok = out.lines().any(|l| l == "gmp: scheduler available");
     let t = table(&out, "## Network");
     let r = row(&t, "tcp_echo");
     // Columns: workload, unit, s x rounds, then (value, p99) per gmp, tokio, Go.
     assert!(is_number(&r[5]) && is_time(&r[6]), "tokio: {r:?}");
-    if gmp_ok {
-        assert!(is_number(&r[3]) && is_time(&r[4]), "gmp: {r:?}");
-    }
+    assert!(is_number(&r[3]) && is_time(&r[4]), "gmp: {r:?}");
     assert!(
         out.contains("the load generator (gmp-bench --load"),
         "the note says what loads the servers:\n{out}"

@@ -19,7 +19,12 @@
 //! operand (a channel arm of a select, a plain future) completes, and the choice would lean
 //! away from leaves, where Go's select is uniform among ready cases.
 //!
-//! The state is one thread-local, the units left (`None`: unconstrained). A charged scope
+//! Layer: the bottom, with `clock` and `loom`: it uses nothing of gmp's. A worker hands it its
+//! progress counter for each poll (`with_budget_counting`), so spending budget also tells a
+//! thief the worker is busy without this module naming the scheduler (a second thread-local,
+//! the counter's address, read only on the path that spends a unit).
+//!
+//! The budget is one thread-local, the units left (`None`: unconstrained). A charged scope
 //! swaps in a fresh allowance for the operand and, on the way out, takes what the operand spent
 //! off the units it replaced, down to zero. Rejected: running the operands unconstrained (an
 //! operand that loops over always-ready leaves would never yield), and a separate "charged"
@@ -50,6 +55,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 /// Units of budget a task receives each time a worker polls it.
@@ -58,6 +64,24 @@ pub const BUDGET: u8 = 128;
 thread_local! {
     /// `None`: unconstrained (not inside a gmp task poll, or inside [`unconstrained`]).
     static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
+    /// The running worker's progress counter (null outside a worker's poll): each unit of
+    /// budget spent is added to it, so a thief can tell a busy worker from a stuck one (see
+    /// `scheduler::worker`). Handed in by the scheduler, so this layer never names it.
+    static PROGRESS: Cell<*const AtomicU64> = const { Cell::new(std::ptr::null()) };
+}
+
+/// [`with_budget`] for a worker's poll: every unit of budget spent also adds one to
+/// `progress`, a counter only this thread writes.
+#[inline]
+pub(crate) fn with_budget_counting<R>(progress: &AtomicU64, f: impl FnOnce() -> R) -> (R, bool) {
+    struct Reset(*const AtomicU64);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            PROGRESS.with(|p| p.set(self.0));
+        }
+    }
+    let _reset = Reset(PROGRESS.with(|p| p.replace(progress)));
+    with_budget(f)
 }
 
 /// Runs `f` (one task poll) with a fresh budget, restoring the previous budget afterwards.
@@ -107,10 +131,27 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         }
         Some(n) => {
             c.set(Some(n - 1));
-            crate::scheduler::worker::note_progress();
+            note_progress();
             Poll::Ready(())
         }
     })
+}
+
+/// Adds one to the running worker's progress counter, if any (see `PROGRESS`).
+#[inline]
+fn note_progress() {
+    let progress = PROGRESS.with(Cell::get);
+    if !progress.is_null() {
+        // SAFETY: PROGRESS points at a counter of the worker running on this thread; it is set
+        // only for the duration of `with_budget_counting`, whose caller borrows the counter for
+        // that long.
+        let progress = unsafe { &*progress };
+        // A single writer (this worker): a load and a store suffice, as in `stats::Counter`.
+        progress.store(
+            progress.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// Whether the current task still has budget (always `true` outside a gmp task).

@@ -286,7 +286,7 @@ pub fn find(handle: &Handle, options: &Options) -> Result<(), Leaks> {
 
 #[track_caller]
 fn find_in(shared: &Shared, options: &Options) -> Result<(), Leaks> {
-    let on_own_worker = crate::runtime::context::with_worker(|cx| {
+    let on_own_worker = crate::scheduler::context::with_worker(|cx| {
         cx.is_some_and(|cx| std::ptr::eq(&*cx.shared, shared))
     });
     if on_own_worker {

@@ -5,7 +5,7 @@
 //! output. There is no stack to grow: the future's size is known at compile time.
 //!
 //! The runtime plays Go's machinery:
-//! - **P** (processor) is a [`scheduler`](crate::runtime) *worker*: it owns a LIFO slot (Go's
+//! - **P** (processor) is a [scheduler](crate::runtime) *worker*: it owns a LIFO slot (Go's
 //!   `runnext`) and a bounded local run queue (256 tasks) from which idle workers steal half.
 //! - **M** (machine) is the OS thread that drives one worker; extra threads serve the blocking
 //!   pool ([`spawn_blocking`]), Go's hand-off of an M in a syscall.
@@ -30,6 +30,40 @@
 //!
 //! Most users reach all of this through the `gmp` facade crate.
 //!
+//! # Layers (for maintainers)
+//!
+//! The modules form one-way layers: a module may use the ones below it, never one above, and
+//! `tests/layers.rs` fails the build of the test suite if an import points back up.
+//!
+//! ```text
+//!   leak, hyper, net ........ public helpers over the runtime (net: sockets on io)
+//!        |
+//!   runtime ................. Runtime, Builder, Handle, spawn, spawn_blocking, block_on and
+//!        |                    its deadlock check, dump, metrics, SIGQUIT
+//!        v
+//!   scheduler ............... Shared (takes a plain Config), workers and their stats, queues,
+//!        |                    parking, sysmon, the thread-local current worker/runtime
+//!        v
+//!   task   time   io   blocking ... the task object and its Schedule trait; timers and the
+//!        |                          thread's timer binding; the reactor and its binding; the
+//!        v                          blocking pool
+//!   coop   clock   loom ..... budget, coarse clock, std/loom shim
+//! ```
+//!
+//! What each may use:
+//! - [`runtime`]: everything below. Turns the public `Builder` into `scheduler::Config`,
+//!   and owns the public entry points (`spawn` and `spawn_blocking` look the current thread up
+//!   once, in `scheduler::context`, and hand what they found down).
+//! - `scheduler`: `task`, `time`, `io`, `blocking`, `coop`, `clock`, `loom`. It reaches the
+//!   layers below through their bindings (`time::binding::enter`, `io::binding::enter`) and the
+//!   callbacks it hands them (the timer driver's unpark and spawner, a task's `Schedule`).
+//! - [`task`]: `coop`, `clock`, `loom`; a task reaches its scheduler only through the
+//!   `Schedule` it is handed.
+//! - [`time`], `io`, `blocking`: `task` (blocking only), `coop`, `clock`, `loom`; none of them
+//!   names the scheduler or the runtime, nor each other.
+//! - [`coop`], `clock`, [`loom`]: nothing of gmp's (coop counts a worker's progress through a
+//!   counter the scheduler hands it for each poll).
+//!
 //! # Examples
 //!
 //! ```
@@ -43,6 +77,7 @@
 
 #![warn(missing_docs)]
 
+pub(crate) mod blocking;
 pub(crate) mod clock;
 pub mod coop;
 #[cfg(all(feature = "hyper", unix, not(loom)))]
@@ -59,5 +94,5 @@ pub(crate) mod scheduler;
 pub mod task;
 pub mod time;
 
-pub use runtime::{Builder, Handle, Runtime};
-pub use task::{JoinError, JoinHandle, spawn, spawn_blocking, yield_now};
+pub use runtime::{Builder, Handle, Runtime, spawn, spawn_blocking};
+pub use task::{JoinError, JoinHandle, yield_now};

@@ -8,13 +8,10 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use gmp_bench::rt::{Peer, probe_gmp};
+use gmp_bench::rt::Peer;
 use gmp_bench::workloads::{self, Params};
 
 use super::record;
-
-/// The pseudo-workload that checks whether gmp's scheduler runs at all.
-pub(crate) const PROBE: &str = "probe";
 
 /// Entry point of `--child` mode; `args` follow `--child`.
 pub(crate) fn main(args: &[String]) -> ExitCode {
@@ -44,10 +41,6 @@ fn run(args: &[String]) -> Result<String, String> {
         warmup: num(warmup)? as usize,
         reps: num(reps)?.max(1) as usize,
     };
-    if name == PROBE {
-        probe_gmp(Duration::from_secs(20))?;
-        return Ok(record::format(PROBE, peer, 0, &[vec![("ok", 1.0)]]));
-    }
     let w = workloads::find(name).ok_or_else(|| format!("unknown workload {name:?}"))?;
     let reps = (w.run)(peer, p)?;
     Ok(record::format(w.name, peer, p.n, &reps))
@@ -173,8 +166,8 @@ mod tests {
 
     #[test]
     fn reasons() {
-        let panic = "\nthread 'gmp-probe' panicked at executor/src/scheduler/mod.rs:9:81:\nnot yet implemented\nnote: run with `RUST_BACKTRACE=1`\nchild failed: not yet implemented\n";
-        assert_eq!(failure_reason(panic, None), "panicked: not yet implemented");
+        let panic = "\nthread 'main' panicked at benches/src/workloads/spawn.rs:9:81:\nboom\nnote: run with `RUST_BACKTRACE=1`\nchild failed: boom\n";
+        assert_eq!(failure_reason(panic, None), "panicked: boom");
         assert_eq!(
             failure_reason("child failed: no OS-thread version\n", None),
             "no OS-thread version"

@@ -147,19 +147,6 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         cpu_model()
     );
 
-    // gmp: one cheap probe decides whether its rows run.
-    let probe = child::spawn(
-        &exe,
-        &strs(&["--child", child::PROBE, "gmp", "0", "0", "1"]),
-        &[],
-        Duration::from_secs(30),
-    );
-    let gmp_ok = probe.record.is_some();
-    match &probe.error {
-        None => println!("gmp: scheduler available"),
-        Some(e) => println!("gmp: not available ({e}); gmp cells show n/a"),
-    }
-
     let go = if o.no_go { None } else { Some(go::prepare()) };
     match &go {
         Some(Ok(g)) => println!("go: {} ({})", g.version, g.bin.display()),
@@ -196,7 +183,6 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
             .filter(|&p| {
                 w.peers.contains(&p) || (p == Peer::Go && go_bench.is_some_and(|g| g.has(w.name)))
             })
-            .filter(|&p| p != Peer::Gmp || gmp_ok)
             .collect()
     };
     // Rounds and (warm-up, reps) per child of each workload.

@@ -15,6 +15,8 @@
 //!   `coop budget -> wait for readiness -> syscall -> on WouldBlock clear readiness, repeat`.
 //! - [`fallback`]: a lazily started `gmp-io` thread serving sockets created outside any runtime
 //!   (the same choice as the timer fallback: sockets work under any executor).
+//! - [`binding`]: the thread's reactor, set by the scheduler on its threads; the only way this
+//!   layer learns about a runtime (it may use `coop`, `clock` and `loom`, never `scheduler`).
 //!
 //! # Who polls the reactor (the protocol with the scheduler)
 //!
@@ -68,6 +70,7 @@
 //! tokio both avoid); a lock-free readiness slab indexed by pointer tokens (needs deferred frees
 //! to survive stale events; a short slab lock per poll costs nothing measurable).
 
+pub(crate) mod binding;
 pub(crate) mod driver;
 pub(crate) mod fallback;
 pub(crate) mod registration;

@@ -30,7 +30,7 @@ impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollEvented<S>
 /// The reactor new registrations on this thread go to: the current runtime's, else the
 /// fallback thread's.
 fn current_driver() -> io::Result<Arc<IoDriver>> {
-    match crate::runtime::context::with_current(|s| s.map(|s| s.io.clone())) {
+    match super::binding::current() {
         Some(d) => Ok(d),
         None => super::fallback::driver(),
     }

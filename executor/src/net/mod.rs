@@ -5,6 +5,9 @@
 //! is parked until the reactor reports readiness, as Go parks a goroutine in its netpoller; the
 //! worker thread meanwhile runs other tasks.
 //!
+//! Layer: beside `runtime`, at the top. Sockets register with the thread's reactor (`io`);
+//! name resolution runs on the runtime's blocking pool through a `Handle`.
+//!
 //! The stream types implement [`futures::io::AsyncRead`](futures_util::io::AsyncRead) and
 //! [`AsyncWrite`](futures_util::io::AsyncWrite), so `futures::io` utilities, codecs and protocol
 //! crates built on those traits work unchanged. With the `hyper` feature they also implement

@@ -1,12 +1,39 @@
 //! What the stream sockets ([`TcpStream`](super::TcpStream), [`UnixStream`](super::UnixStream))
-//! share: the read/write poll functions, the sealed [`SplitStream`] trait behind the owned
-//! halves, and the macro stamping the `futures::io` trait impls.
+//! share: the wait for a non-blocking connect, the read/write poll functions, the sealed
+//! [`SplitStream`] trait behind the owned halves, and the macro stamping the `futures::io`
+//! trait impls.
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::task::{Context, Poll};
 
 use crate::io::{Direction, PollEvented};
+
+/// Waits for the non-blocking connect of `io`'s socket to complete. It completes when the
+/// socket becomes writable; then `SO_ERROR` (`take_error`) says whether it succeeded, and a
+/// spurious wake-up shows as `NotConnected` from `peer_addr` (the socket waits again).
+pub(crate) async fn wait_connected<S: mio::event::Source, A>(
+    io: &PollEvented<S>,
+    take_error: impl Fn(&S) -> io::Result<Option<io::Error>>,
+    peer_addr: impl Fn(&S) -> io::Result<A>,
+) -> io::Result<()> {
+    std::future::poll_fn(|cx| {
+        loop {
+            let ev = std::task::ready!(io.poll_ready(cx, Direction::Write))?;
+            if let Some(e) = take_error(io.get())? {
+                return Poll::Ready(Err(e));
+            }
+            match peer_addr(io.get()) {
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected && !ev.is_error() => {
+                    io.clear_readiness(ev)
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    })
+    .await
+}
 
 /// A stream socket that splits into [`OwnedReadHalf`](super::OwnedReadHalf) and
 /// [`OwnedWriteHalf`](super::OwnedWriteHalf): [`TcpStream`](super::TcpStream) and

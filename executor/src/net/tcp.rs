@@ -203,24 +203,7 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
-        // A non-blocking connect completes when the socket becomes writable; then SO_ERROR
-        // says whether it succeeded, and a spurious wake-up shows as `NotConnected`.
-        std::future::poll_fn(|cx| {
-            loop {
-                let ev = ready!(stream.io.poll_ready(cx, Direction::Write))?;
-                if let Some(e) = stream.io.get().take_error()? {
-                    return Poll::Ready(Err(e));
-                }
-                match stream.io.get().peer_addr() {
-                    Ok(_) => return Poll::Ready(Ok(())),
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected && !ev.is_error() => {
-                        stream.io.clear_readiness(ev)
-                    }
-                    Err(e) => return Poll::Ready(Err(e)),
-                }
-            }
-        })
-        .await?;
+        super::stream::wait_connected(&stream.io, |s| s.take_error(), |s| s.peer_addr()).await?;
         let _ = stream.set_nodelay(true);
         Ok(stream)
     }

@@ -209,14 +209,7 @@ impl UnixStream {
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
-        std::future::poll_fn(|cx| {
-            let _ready = ready!(stream.io.poll_ready(cx, Direction::Write))?;
-            Poll::Ready(match stream.io.get().take_error()? {
-                Some(e) => Err(e),
-                None => Ok(()),
-            })
-        })
-        .await?;
+        super::stream::wait_connected(&stream.io, |s| s.take_error(), |s| s.peer_addr()).await?;
         Ok(stream)
     }
 

@@ -5,6 +5,7 @@ use std::io;
 use std::sync::Arc;
 
 use super::Runtime;
+use crate::scheduler::{Callback, Config};
 
 /// What the runtime does when a task panics and nobody holds its `JoinHandle` to see it.
 ///
@@ -25,8 +26,6 @@ pub enum UnhandledPanic {
     /// Go's crash semantics: shut the runtime down; `block_on` then panics.
     ShutdownRuntime,
 }
-
-pub(crate) type Callback = Arc<dyn Fn() + Send + Sync>;
 
 /// Builds a [`Runtime`] with custom settings.
 ///
@@ -422,7 +421,34 @@ impl Builder {
     /// assert_eq!(rt.block_on(async { 1 }), 1);
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let shared = crate::scheduler::Shared::start(self)?;
+        let shared = crate::scheduler::Shared::start(self.config()?)?;
+        if self.dump_on_sigquit {
+            #[cfg(all(target_os = "linux", not(loom)))]
+            if let Err(e) = super::signal::register(&shared) {
+                shared.shutdown(None);
+                return Err(e);
+            }
+            #[cfg(not(all(target_os = "linux", not(loom))))]
+            tracing::warn!("gmp: dump_on_sigquit is only supported on Linux; ignored");
+        }
         Ok(Runtime::from_shared(shared))
+    }
+
+    /// The scheduler's view of this builder: `maxprocs` resolved, the rest copied.
+    fn config(&self) -> io::Result<Config> {
+        Ok(Config {
+            maxprocs: self.resolved_maxprocs()?,
+            thread_name: self.thread_name.clone(),
+            thread_stack_size: self.thread_stack_size,
+            on_thread_start: self.on_thread_start.clone(),
+            on_thread_stop: self.on_thread_stop.clone(),
+            global_queue_interval: self.global_queue_interval,
+            shutdown_on_panic: self.unhandled_panic == UnhandledPanic::ShutdownRuntime,
+            deadlock_detection: self.deadlock_detection,
+            max_blocking_threads: self.max_blocking_threads,
+            blocking_keep_alive: self.blocking_keep_alive,
+            sysmon: self.sysmon,
+            sysmon_threshold: self.sysmon_threshold,
+        })
     }
 }

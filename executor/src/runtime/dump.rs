@@ -316,6 +316,11 @@ pub fn dump() -> Dump {
     super::with_current("gmp::runtime::dump", |s| Dump::collect(s, |_| true))
 }
 
+/// The dump of every live task of `shared`, as text (for the deadlock report and `SIGQUIT`).
+pub(crate) fn dump_all(shared: &Shared) -> String {
+    Dump::collect(shared, |_| true).to_string()
+}
+
 /// Formats a duration the way a person reads a dump: `850us`, `15ms`, `2.104s`, `3m12s`.
 pub(crate) struct HumanDuration(pub(crate) Duration);
 

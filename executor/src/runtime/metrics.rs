@@ -2,53 +2,16 @@
 //!
 //! # Design
 //!
-//! Each worker counts its own events in a [`WorkerStats`] block of its own (one cache line,
-//! written only by that worker with `Relaxed` load + store pairs, never a read-modify-write),
-//! so counting costs a few cycles on a line the worker already owns. Task counts come from the
+//! Each worker counts its own events on a cache line of its own (`scheduler::stats`), so
+//! counting costs a few cycles on a line the worker already owns. Task counts come from the
 //! live-task registry, which updates them under the shard lock it takes anyway. Reading the
 //! metrics takes every registry shard lock once, briefly; the per-worker counters are read
 //! without synchronization, so a snapshot taken while the runtime runs is approximate (each
 //! counter is exact, but they are not read at one instant).
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::scheduler::Shared;
-
-/// Per-worker event counters (crate-internal). `std` atomics even under `cfg(loom)`: nothing
-/// synchronizes through them.
-#[derive(Default)]
-#[repr(align(128))]
-pub(crate) struct WorkerStats {
-    /// The current poll, for sysmon; also counts polls.
-    pub(crate) watch: crate::scheduler::sysmon::PollWatch,
-    pub(crate) steals: Counter,
-    pub(crate) lifo_steals: Counter,
-    pub(crate) parks: Counter,
-    pub(crate) lifo_hits: Counter,
-    pub(crate) inject_pops: Counter,
-    pub(crate) budget_exhaustions: Counter,
-    /// Budget units spent by the worker's polls (`worker::note_progress`): whether its current
-    /// poll is getting anywhere, for a thief eyeing its LIFO slot.
-    pub(crate) progress: Counter,
-}
-
-/// A counter with a single writer.
-#[derive(Default)]
-pub(crate) struct Counter(AtomicU64);
-
-impl Counter {
-    /// Adds `n`. Only the owning worker calls this, so a load and a store suffice.
-    #[inline]
-    pub(crate) fn add(&self, n: u64) {
-        let v = self.0.load(Ordering::Relaxed);
-        self.0.store(v.wrapping_add(n), Ordering::Relaxed);
-    }
-
-    pub(crate) fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
 
 /// What one worker (Go's P) has done since the runtime started, and its queues now.
 ///

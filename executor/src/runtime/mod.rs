@@ -4,19 +4,29 @@
 //! "main goroutine") on the calling thread; tasks spawned from it run on the workers. Dropping
 //! the runtime shuts it down: workers stop, and every task still alive is dropped on the
 //! dropping thread, running its destructors (Go kills goroutines without running their defers).
+//!
+//! # Layer
+//!
+//! The top of the executor: the public API ([`Runtime`], [`Builder`], [`Handle`], [`spawn`],
+//! [`spawn_blocking`], `block_on` with its deadlock check, dump, metrics, the `SIGQUIT`
+//! handler). It may use everything below: `scheduler` (which it drives through `Shared` and a
+//! plain `scheduler::Config`), `task`, `time`, `io`, `blocking`, `coop`. Nothing below names it.
 
+mod block_on;
 mod builder;
-pub(crate) mod context;
+pub(crate) mod deadlock;
 pub(crate) mod dump;
 pub(crate) mod metrics;
-pub(crate) mod panics;
 #[cfg(all(target_os = "linux", not(loom)))]
 pub(crate) mod signal;
+mod spawn;
 
 pub use builder::{Builder, UnhandledPanic};
 pub use dump::{Dump, TaskInfo, TaskState, dump};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
-pub use panics::{KEPT_PANICS, PanicRecord, UnhandledPanics};
+pub use spawn::{spawn, spawn_blocking};
+
+pub use crate::scheduler::panics::{KEPT_PANICS, PanicRecord, UnhandledPanics};
 
 use std::fmt;
 use std::future::Future;
@@ -25,7 +35,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::loom::Ordering;
-use crate::scheduler::Shared;
+use crate::scheduler::spawn::{spawn_blocking_on, spawn_on};
+use crate::scheduler::{Shared, context};
 use crate::task::JoinHandle;
 
 /// A gmp runtime: a pool of worker threads running tasks with work stealing.
@@ -81,7 +92,7 @@ impl Runtime {
     ///
     /// Panics when called from a thread that is already running a runtime (a worker or another
     /// `block_on`): await the future instead, or move the blocking call into
-    /// [`spawn_blocking`](crate::spawn_blocking). Also panics if the runtime was shut down by
+    /// [`spawn_blocking`]. Also panics if the runtime was shut down by
     /// an unhandled task panic (see [`UnhandledPanic::ShutdownRuntime`]).
     ///
     /// # Examples
@@ -92,7 +103,7 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.handle.shared.block_on(future)
+        block_on::block_on(&self.handle.shared, future)
     }
 
     /// Spawns a task onto this runtime from any thread; see [`crate::spawn`].
@@ -110,7 +121,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.handle.spawn_at(future, Location::caller())
+        spawn_on(&self.handle.shared, future, Location::caller())
     }
 
     /// A snapshot of this runtime's counters: polls, steals, parks, LIFO hits, injection-queue
@@ -308,7 +319,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_at(future, Location::caller())
+        spawn_on(&self.shared, future, Location::caller())
     }
 
     /// Runs a blocking closure on this runtime's blocking pool; see [`crate::spawn_blocking`].
@@ -326,31 +337,7 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.spawn_blocking_at(f, Location::caller())
-    }
-
-    pub(crate) fn spawn_at<F>(
-        &self,
-        future: F,
-        location: &'static Location<'static>,
-    ) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Shared::spawn(&self.shared, future, location)
-    }
-
-    pub(crate) fn spawn_blocking_at<F, R>(
-        &self,
-        f: F,
-        location: &'static Location<'static>,
-    ) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        Shared::spawn_blocking(&self.shared, f, location)
+        spawn_blocking_on(&self.shared, f, Location::caller())
     }
 
     /// Runs `future` to completion on the current thread with this runtime entered; see
@@ -366,7 +353,7 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.shared.block_on(future)
+        block_on::block_on(&self.shared, future)
     }
 
     /// Number of workers (Go's `GOMAXPROCS`).
@@ -457,7 +444,7 @@ impl futures_util::task::Spawn for Handle {
         if self.shared.is_shutdown() {
             return Err(futures_util::task::SpawnError::shutdown());
         }
-        drop(self.spawn_at(future, Location::caller()));
+        drop(spawn_on(&self.shared, future, Location::caller()));
         Ok(())
     }
 

@@ -111,7 +111,7 @@ fn listen(mut pipe: File) {
         out.push_str(&format!(
             "\nruntime {i} ({} workers):\n{}\n",
             shared.num_workers(),
-            shared.dump_all()
+            super::dump::dump_all(shared)
         ));
     }
     let mut stderr = io::stderr().lock();

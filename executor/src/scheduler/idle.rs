@@ -135,11 +135,6 @@ impl Idle {
         self.sleepers.lock().unwrap().last().copied()
     }
 
-    #[allow(dead_code)] // runtime metrics
-    pub(crate) fn num_searching(&self) -> usize {
-        searching(self.state.load(Ordering::SeqCst))
-    }
-
     pub(crate) fn num_parked(&self) -> usize {
         self.num_workers - unparked(self.state.load(Ordering::SeqCst))
     }
@@ -169,7 +164,7 @@ mod tests {
         // A searcher is now awake: no second wakeup.
         assert_eq!(idle.worker_to_notify(), None);
         assert!(idle.transition_worker_from_parked(1));
-        assert_eq!(idle.num_searching(), 1);
+        assert_eq!(searching(idle.state.load(Ordering::SeqCst)), 1);
     }
 
     #[test]

@@ -29,11 +29,9 @@ impl Inject {
         }
     }
 
-    /// Takes the oldest task. A worker taking one counts it in its metrics.
+    /// Takes the oldest task (a worker taking one counts it in its own stats).
     pub(crate) fn pop(&self) -> Option<Notified> {
-        let task = self.queue.pop().ok()?;
-        super::worker::count_inject_pop();
-        Some(task)
+        self.queue.pop().ok()
     }
 
     pub(crate) fn is_empty(&self) -> bool {

@@ -1,5 +1,13 @@
 //! The multithreaded work-stealing scheduler: Go's G/M/P machinery for futures.
 //!
+//! # Layer
+//!
+//! Below `runtime`, above `task`, `time`, `io`, `blocking`, `coop`, `clock` and `loom`, which
+//! it may use; it never names `runtime` (the public `Builder` reaches it as a plain
+//! [`Config`], and the runtime calls in, never the other way). It owns the thread-local
+//! "current worker / runtime" ([`context`]), the workers, their queues and statistics
+//! ([`stats`]), parking, sysmon, the unhandled-panic log ([`panics`]) and shutdown.
+//!
 //! # Where a task goes
 //!
 //! - Woken or spawned **on a worker** (by a task that worker is running): into that worker's
@@ -36,39 +44,37 @@
 //! is searching, which also holds for the LIFO slot: a worker busy in a long poll therefore
 //! always has an awake peer able to take the task it just readied.
 
-pub(crate) mod blocking;
+pub(crate) mod context;
 mod cpu_clock;
-pub(crate) mod deadlock;
 pub(crate) mod idle;
 pub(crate) mod inject;
 mod netpoll;
+pub(crate) mod panics;
 pub(crate) mod park;
 pub(crate) mod queue;
+pub(crate) mod spawn;
+pub(crate) mod stats;
 pub(crate) mod sysmon;
 pub(crate) mod worker;
 
 #[cfg(all(test, loom))]
 mod loom_park;
 
-use std::future::Future;
-use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::loom::{AtomicBool, AtomicPtr, AtomicUsize, Condvar, Mutex, Ordering, fence};
-use crate::runtime::metrics::WorkerStats;
-use crate::runtime::{Builder, UnhandledPanic, context};
 use crate::task::header::Header;
-use crate::task::raw::{Notified, RawTask, Schedule};
-use crate::task::registry::{Insert, Registry};
-use crate::task::{Id, JoinHandle};
-use crate::time::driver::TimeDriver;
+use crate::task::raw::{Notified, Schedule};
+use crate::task::registry::Registry;
+use crate::time::TimeDriver;
 
 use self::idle::Idle;
 use self::inject::Inject;
 use self::park::Parker;
 use self::queue::Stealer;
-use self::worker::Core;
+use self::stats::WorkerStats;
+use self::worker::{Core, WorkerContext};
 
 /// What other threads may see of a worker.
 pub(crate) struct Remote {
@@ -83,10 +89,26 @@ pub(crate) struct Remote {
     pub(crate) stats: WorkerStats,
 }
 
+/// A function run on each worker thread as it starts or stops.
+pub(crate) type Callback = Arc<dyn Fn() + Send + Sync>;
+
+/// What the scheduler is told to build: the public `Builder`, resolved (`maxprocs` is a
+/// number here) and stripped of what the runtime handles itself (`dump_on_sigquit`).
 pub(crate) struct Config {
+    pub(crate) maxprocs: usize,
+    pub(crate) thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
+    pub(crate) thread_stack_size: Option<usize>,
+    pub(crate) on_thread_start: Option<Callback>,
+    pub(crate) on_thread_stop: Option<Callback>,
     pub(crate) global_queue_interval: u32,
-    pub(crate) unhandled_panic: UnhandledPanic,
+    /// Shut the runtime down when a detached task panics (`UnhandledPanic::ShutdownRuntime`).
+    pub(crate) shutdown_on_panic: bool,
+    /// Read by `runtime::block_on`.
     pub(crate) deadlock_detection: bool,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_keep_alive: Duration,
+    pub(crate) sysmon: bool,
+    pub(crate) sysmon_threshold: Duration,
 }
 
 /// The state of one runtime shared by its workers, handles and tasks.
@@ -96,7 +118,7 @@ pub(crate) struct Shared {
     pub(crate) idle: Idle,
     pub(crate) registry: Registry,
     pub(crate) config: Config,
-    pub(crate) blocking: blocking::Pool,
+    pub(crate) blocking: Arc<crate::blocking::Pool>,
     /// Timers: one wheel per worker.
     pub(crate) time: Arc<TimeDriver>,
     /// The I/O reactor (see `crate::io` and `netpoll`).
@@ -109,7 +131,7 @@ pub(crate) struct Shared {
     /// Set when a detached task panicked under `UnhandledPanic::ShutdownRuntime`.
     panicked: AtomicBool,
     /// Every unhandled task panic, for `Handle::unhandled_panics` (and `#[gmp::test]`).
-    pub(crate) panics: crate::runtime::panics::Log,
+    pub(crate) panics: panics::Log,
     /// Worker cores not yet claimed by their threads.
     cores: Mutex<Vec<Option<Box<Core>>>>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -125,8 +147,8 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn start(builder: &Builder) -> std::io::Result<Arc<Shared>> {
-        let n = builder.resolved_maxprocs()?;
+    pub(crate) fn start(config: Config) -> std::io::Result<Arc<Shared>> {
+        let n = config.maxprocs;
         crate::clock::refresh();
         #[cfg(not(loom))]
         let io = Arc::new(crate::io::IoDriver::new()?);
@@ -147,23 +169,33 @@ impl Shared {
         }
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
             let weak = weak.clone();
+            let weak_spawn = weak.clone();
             let unpark = Arc::new(move || {
                 if let Some(s) = weak.upgrade() {
                     s.unpark_timer_owner();
                 }
             });
+            // `after_func` runs its function as a task of this runtime (an internal spawn: it
+            // does not count as a `Handle`, see the deadlock check). Once the runtime is gone
+            // the function is dropped, as a spawn onto a shut-down runtime would drop it.
+            let spawner: crate::time::Spawner = Arc::new(
+                move |f: Box<dyn FnOnce() + Send>,
+                      location: &'static std::panic::Location<'static>| {
+                    if let Some(s) = weak_spawn.upgrade() {
+                        drop(spawn::spawn_on(&s, async move { f() }, location));
+                    }
+                },
+            );
             Shared {
                 remotes: remotes.into_boxed_slice(),
                 inject: Inject::new(),
                 idle: Idle::new(n),
                 registry: Registry::new(n + 1),
-                config: Config {
-                    global_queue_interval: builder.global_queue_interval,
-                    unhandled_panic: builder.unhandled_panic,
-                    deadlock_detection: builder.deadlock_detection,
-                },
-                blocking: blocking::Pool::new(builder),
-                time: Arc::new(TimeDriver::new(n, unpark)),
+                blocking: Arc::new(crate::blocking::Pool::new(
+                    config.max_blocking_threads,
+                    config.blocking_keep_alive,
+                )),
+                time: Arc::new(TimeDriver::new(n, unpark).with_spawner(spawner)),
                 #[cfg(not(loom))]
                 io,
                 timer_owner: AtomicUsize::new(NO_TIMER_OWNER),
@@ -176,18 +208,20 @@ impl Shared {
                 exited_cvar: Condvar::new(),
                 block_on_parkers: Mutex::new(slab::Slab::new()),
                 user_handles: AtomicUsize::new(0),
-                sysmon: sysmon::Sysmon::new(builder.sysmon_threshold),
+                sysmon: sysmon::Sysmon::new(config.sysmon_threshold),
+                config,
             }
         });
+        let config = &shared.config;
         for index in 0..n {
-            let mut tb = std::thread::Builder::new().name((builder.thread_name)(index));
-            if let Some(size) = builder.thread_stack_size {
+            let mut tb = std::thread::Builder::new().name((config.thread_name)(index));
+            if let Some(size) = config.thread_stack_size {
                 tb = tb.stack_size(size);
             }
             let s = shared.clone();
             let (on_start, on_stop) = (
-                builder.on_thread_start.clone(),
-                builder.on_thread_stop.clone(),
+                config.on_thread_start.clone(),
+                config.on_thread_stop.clone(),
             );
             let spawned = tb.spawn(move || {
                 if let Some(f) = on_start {
@@ -208,20 +242,11 @@ impl Shared {
                 }
             }
         }
-        if builder.sysmon {
+        if config.sysmon {
             if let Err(e) = sysmon::Sysmon::start(&shared) {
                 shared.shutdown(None);
                 return Err(e);
             }
-        }
-        if builder.dump_on_sigquit {
-            #[cfg(all(target_os = "linux", not(loom)))]
-            if let Err(e) = crate::runtime::signal::register(&shared) {
-                shared.shutdown(None);
-                return Err(e);
-            }
-            #[cfg(not(all(target_os = "linux", not(loom))))]
-            tracing::warn!("gmp: dump_on_sigquit is only supported on Linux; ignored");
         }
         tracing::debug!(maxprocs = n, "gmp runtime started");
         Ok(shared)
@@ -253,65 +278,31 @@ impl Shared {
         self.shutdown.load(Ordering::Acquire)
     }
 
-    pub(crate) fn spawn<F>(
-        this: &Arc<Shared>,
-        future: F,
-        location: &'static Location<'static>,
-    ) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let id = next_id();
-        let shard = this
-            .registry
-            .shard_for(worker::current_index().unwrap_or(this.num_workers()));
-        let raw = RawTask::new(future, this.clone(), id, location, shard);
-        tracing::trace!(task.id = id.0, spawn_site = %location, "spawn");
-        // SAFETY: a new task holds a reference for its first Notified.
-        let notified = unsafe { Notified::from_raw(raw) };
-        let join = JoinHandle::new(raw);
-        match this.registry.insert(raw) {
-            Insert::Ok => this.schedule_task(notified, false),
-            Insert::Closed => cancel_unregistered(raw, notified),
-        }
-        join
-    }
-
-    pub(crate) fn spawn_blocking<F, R>(
-        this: &Arc<Shared>,
-        f: F,
-        location: &'static Location<'static>,
-    ) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        let id = next_id();
-        let raw = RawTask::new(
-            blocking::BlockingTask::new(f),
-            blocking::BlockingSchedule(this.clone()),
-            id,
-            location,
-            this.registry.shard_for(this.num_workers()),
-        );
-        // SAFETY: a new task holds a reference for its first Notified.
-        let notified = unsafe { Notified::from_raw(raw) };
-        let join = JoinHandle::new(raw);
-        match this.registry.insert(raw) {
-            Insert::Ok => this.blocking.push(notified, this),
-            Insert::Closed => cancel_unregistered(raw, notified),
-        }
-        join
-    }
-
     /// Queues a runnable task: on this runtime's worker thread into its LIFO slot (or, for a
     /// yield, the back of its queue); elsewhere into the injection queue.
     pub(crate) fn schedule_task(&self, task: Notified, is_yield: bool) {
+        context::with_worker(|cx| {
+            let cx = cx.filter(|cx| std::ptr::eq::<Shared>(&*cx.shared, self));
+            self.schedule_task_on(cx, task, is_yield);
+        });
+    }
+
+    /// [`schedule_task`](Self::schedule_task) with the thread's worker already looked up
+    /// (`Some` only if it is one of this runtime's).
+    #[inline]
+    pub(crate) fn schedule_task_on(
+        &self,
+        worker: Option<&WorkerContext>,
+        task: Notified,
+        is_yield: bool,
+    ) {
         task.header().on_scheduled();
-        let task = match worker::schedule_local(self, task, is_yield) {
-            Ok(()) => return,
-            Err(task) => task,
+        let task = match worker {
+            Some(cx) => match cx.schedule_local(task, is_yield) {
+                Ok(()) => return,
+                Err(task) => task,
+            },
+            None => task,
         };
         if self.is_shutdown() {
             // Workers are gone or going; the shutdown sweep cancels the task.
@@ -353,79 +344,51 @@ impl Shared {
                 .any(|r| !r.steal.is_empty() || !r.lifo.load(Ordering::SeqCst).is_null())
     }
 
-    pub(crate) fn block_on<F: Future>(self: &Arc<Shared>, future: F) -> F::Output {
-        if context::is_entered() {
-            panic!(
-                "Runtime::block_on called from a thread that is already running a gmp runtime (a \
-                 worker or another block_on): `.await` the future instead, or move the blocking \
-                 work into `gmp::spawn_blocking`"
-            );
-        }
-        let _enter = context::enter(self.clone());
-        let _time = crate::time::driver::enter(self.time.clone(), 0);
-        let parker = Arc::new(BlockOnParker {
-            parker: Parker::new(),
-            parked: AtomicBool::new(false),
-        });
-        let key = self.block_on_parkers.lock().unwrap().insert(parker.clone());
-        struct Unregister<'a>(&'a Shared, usize);
-        impl Drop for Unregister<'_> {
-            fn drop(&mut self) {
-                self.0.block_on_parkers.lock().unwrap().remove(self.1);
-            }
-        }
-        let _unregister = Unregister(self, key);
-        let waker = std::task::Waker::from(parker.clone());
-        let mut cx = std::task::Context::from_waker(&waker);
-        let mut future = std::pin::pin!(future);
-        loop {
-            if self.panicked.load(Ordering::Acquire) {
-                panic!(
-                    "a task panicked and the runtime was built with UnhandledPanic::ShutdownRuntime; \
-                     the runtime has shut down: {:#}",
-                    self.panics.snapshot()
-                );
-            }
-            let (res, _) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx));
-            if let std::task::Poll::Ready(v) = res {
-                return v;
-            }
-            self.park_block_on(&parker);
+    /// Enters this runtime on a thread that is not one of its workers (`block_on`, sysmon's
+    /// helper) for the guard's lifetime: tasks spawn onto it, timers register on its wheel 0,
+    /// sockets on its reactor.
+    pub(crate) fn enter(self: &Arc<Shared>) -> Entered {
+        Entered {
+            _context: context::enter(self.clone()),
+            _time: crate::time::binding::enter(&self.time, 0),
+            #[cfg(not(loom))]
+            _io: crate::io::binding::enter(&self.io),
         }
     }
 
-    /// Parks a `block_on` thread until its future is woken, checking for a deadlock meanwhile
-    /// if that is enabled (see `deadlock`).
-    fn park_block_on(&self, parker: &BlockOnParker) {
-        if !self.config.deadlock_detection {
-            parker.parker.park(None);
-            return;
-        }
-        let mut detector = deadlock::Detector::new();
-        let mut deadline = detector.first_deadline(Instant::now());
-        loop {
-            // Relaxed: read by other `block_on` threads' heuristic snapshots only.
-            parker.parked.store(true, Ordering::Relaxed);
-            let woken = parker.parker.park(Some(deadline));
-            parker.parked.store(false, Ordering::Relaxed);
-            if woken {
-                return;
-            }
-            let snapshot = self.quiescence(parker);
-            match detector.observe(snapshot, Instant::now()) {
-                deadlock::Verdict::Wait(d) => deadline = d,
-                deadlock::Verdict::Deadlock => panic!("{}", self.deadlock_report()),
-            }
-        }
+    /// Whether a detached task panicked under `UnhandledPanic::ShutdownRuntime` (then
+    /// `block_on` panics too).
+    pub(crate) fn panicked(&self) -> bool {
+        self.panicked.load(Ordering::Acquire)
     }
 
-    /// The dump of every live task, as text.
-    pub(crate) fn dump_all(&self) -> String {
-        crate::runtime::Dump::collect(self, |_| true).to_string()
+    /// Registers the parker of a thread entering `block_on`, to be woken if a task panic shuts
+    /// the runtime down; the registration ends when the guard is dropped.
+    pub(crate) fn register_block_on(&self, parker: Arc<BlockOnParker>) -> BlockOnRegistration<'_> {
+        let key = self.block_on_parkers.lock().unwrap().insert(parker);
+        BlockOnRegistration { shared: self, key }
+    }
+
+    /// Whether every `block_on` thread of this runtime other than `me` is parked (for the
+    /// deadlock check).
+    pub(crate) fn other_block_on_threads_parked(&self, me: &BlockOnParker) -> bool {
+        self.block_on_parkers
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(_, p)| std::ptr::eq(&**p, me) || p.is_parked())
+    }
+
+    /// I/O sources registered with the reactor (none under loom, which has no reactor).
+    pub(crate) fn io_registrations(&self) -> usize {
+        #[cfg(not(loom))]
+        return self.io.registrations();
+        #[cfg(loom)]
+        0
     }
 
     pub(crate) fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
-        let message = crate::task::harness::panic_message(payload);
+        let message = crate::task::panic_message(payload);
         tracing::error!(
             task.id = task.id.0,
             spawn_site = %task.spawn_site(),
@@ -434,7 +397,7 @@ impl Shared {
             task.spawn_site()
         );
         self.panics.record(task.id, task.spawn_site(), message);
-        if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
+        if self.config.shutdown_on_panic {
             self.panicked.store(true, Ordering::Release);
             self.begin_shutdown();
             for (_, p) in self.block_on_parkers.lock().unwrap().iter() {
@@ -499,6 +462,15 @@ impl Shared {
         self.io.shutdown();
         // Cancel everything still alive. Dropping futures can wake or spawn tasks; those land
         // in the closed registry or the injection queue, so loop until both are empty.
+        // (Sockets made by destructors go to this runtime's reactor, which refuses them.)
+        #[cfg(not(loom))]
+        let _enter = (!context::is_entered()).then(|| {
+            (
+                context::enter(self.clone()),
+                crate::io::binding::enter(&self.io),
+            )
+        });
+        #[cfg(loom)]
         let _enter = (!context::is_entered()).then(|| context::enter(self.clone()));
         loop {
             let tasks = self.registry.close_and_drain();
@@ -543,25 +515,57 @@ impl Schedule for Arc<Shared> {
 
 pub(crate) const NO_TIMER_OWNER: usize = usize::MAX;
 
-/// A task spawned after shutdown began: complete it as cancelled without running it.
-fn cancel_unregistered(raw: RawTask, notified: Notified) {
-    drop(notified);
-    raw.shutdown();
-    // SAFETY: the registry refused the task, so its reference is ours to drop.
-    unsafe { raw.drop_reference() };
+/// A non-worker thread's entry into a runtime ([`Shared::enter`]).
+pub(crate) struct Entered {
+    _context: context::EnterGuard,
+    _time: crate::time::binding::EnterGuard,
+    #[cfg(not(loom))]
+    _io: crate::io::binding::EnterGuard,
 }
 
 /// The waker of a `block_on` future.
 pub(crate) struct BlockOnParker {
-    parker: Parker,
+    pub(crate) parker: Parker,
     /// Whether the thread is parked (for other `block_on` threads' deadlock checks).
     parked: AtomicBool,
 }
 
 impl BlockOnParker {
+    pub(crate) fn new() -> BlockOnParker {
+        BlockOnParker {
+            parker: Parker::new(),
+            parked: AtomicBool::new(false),
+        }
+    }
+
+    /// Parks until woken or `deadline`, marked as parked meanwhile; true if woken.
+    pub(crate) fn park_marked(&self, deadline: Instant) -> bool {
+        // Relaxed: read by other `block_on` threads' heuristic snapshots only.
+        self.parked.store(true, Ordering::Relaxed);
+        let woken = self.parker.park(Some(deadline));
+        self.parked.store(false, Ordering::Relaxed);
+        woken
+    }
+
     fn is_parked(&self) -> bool {
-        // Relaxed: see `park_block_on`.
+        // Relaxed: see `park_marked`.
         self.parked.load(Ordering::Relaxed)
+    }
+}
+
+/// A `block_on` thread's registration with its runtime ([`Shared::register_block_on`]).
+pub(crate) struct BlockOnRegistration<'a> {
+    shared: &'a Shared,
+    key: usize,
+}
+
+impl Drop for BlockOnRegistration<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .block_on_parkers
+            .lock()
+            .unwrap()
+            .remove(self.key);
     }
 }
 
@@ -572,25 +576,4 @@ impl std::task::Wake for BlockOnParker {
     fn wake_by_ref(self: &Arc<Self>) {
         self.parker.unpark();
     }
-}
-
-/// Task ids: each thread takes a batch from a global counter, so spawning on several workers
-/// does not bounce one cache line.
-fn next_id() -> Id {
-    use std::cell::Cell;
-    use std::sync::atomic::AtomicU64;
-    const BATCH: u64 = 1024;
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local! {
-        static RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-    }
-    RANGE.with(|r| {
-        let (mut next, mut end) = r.get();
-        if next == end {
-            next = NEXT.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
-            end = next + BATCH;
-        }
-        r.set((next + 1, end));
-        Id(next)
-    })
 }

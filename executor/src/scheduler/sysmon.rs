@@ -512,8 +512,7 @@ fn hand_off(shared: &Arc<Shared>, now: Instant) -> bool {
 fn helper(shared: &Arc<Shared>) {
     let sysmon = &shared.sysmon;
     {
-        let _enter = crate::runtime::context::enter(shared.clone());
-        let _time = crate::time::driver::enter(shared.time.clone(), 0);
+        let _enter = shared.enter();
         while sysmon.helper_wanted.load(Ordering::Relaxed) && !shared.is_shutdown() {
             if let Some(task) = shared.inject.pop() {
                 task.header().on_poll_start(PLACE_HELPER);

@@ -8,8 +8,8 @@
 //! # How a thief tells a stuck worker from a busy one
 //!
 //! Each worker counts, on its own stats line, its polls (the poll sequence, odd while a poll
-//! runs) and its *progress*: the coop budget units its polls spend (`note_progress`, one
-//! store per gmp leaf operation) plus one after each futex wake it makes. A searching worker
+//! runs) and its *progress*: the coop budget units its polls spend (`coop` adds them to the
+//! counter `run_task` hands it, one store per gmp leaf operation) plus one after each futex wake it makes. A searching worker
 //! that sees a task in a peer's LIFO slot notes both, waits the back-off, and looks again: a new
 //! poll means the owner reaches its slot itself; the same poll with no progress means it is
 //! stuck (a sleep, a blocking call, a loop without `.await`), and the task is taken. The same
@@ -31,9 +31,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::queue::Local;
-use super::{Shared, queue};
+use super::{Shared, context, queue};
 use crate::loom::Ordering;
-use crate::runtime::context;
 use crate::task::raw::{Notified, RawTask};
 
 /// Shortest final spin before a timer's deadline (see `spin_to_due_timer`): covers the cost of
@@ -149,48 +148,63 @@ enum Verdict {
     Take,
 }
 
-/// Notes that the current task spent a unit of budget: its worker is making progress, so a
-/// task it woke into its LIFO slot will run soon without being stolen (see
-/// `steal_stranded_lifo`). Called by `coop::poll_proceed`; costs a thread-local read and a
-/// store to a line this worker owns.
-#[inline]
-pub(crate) fn note_progress() {
-    context::with_worker(|cx| {
-        if let Some(cx) = cx {
-            cx.remote().stats.progress.add(1);
+pub(crate) fn run(shared: Arc<Shared>, index: usize) {
+    let Some(core) = shared.take_core(index) else {
+        return;
+    };
+    let empty = Watch {
+        task: ptr::null_mut(),
+        seq: 0,
+        progress: 0,
+        since: Instant::now(),
+    };
+    let watches = vec![empty; shared.num_workers()];
+    let cx = WorkerContext {
+        shared,
+        index,
+        place: crate::task::header::worker_place(index),
+        core: RefCell::new(core),
+        stranded: RefCell::new(watches),
+        timer_late: Cell::new(MAX_TIMER_SPIN),
+    };
+    cx.remote().stats.watch.bind_thread();
+    let _guard = context::enter_worker(&cx);
+    let _time = crate::time::binding::enter(&cx.shared.time, index);
+    #[cfg(not(loom))]
+    let _io = crate::io::binding::enter(&cx.shared.io);
+    #[cfg(target_os = "linux")]
+    crate::time::fallback::set_timer_slack();
+    let _span = tracing::trace_span!("gmp-worker", index).entered();
+    cx.run();
+    // Shutdown: give back everything queued here (the tasks are cancelled by the shutdown
+    // sweep; we only drop the queue's references, outside the core borrow).
+    loop {
+        let task = {
+            let mut core = cx.core.borrow_mut();
+            cx.take_lifo().or_else(|| core.local.pop())
+        };
+        match task {
+            Some(t) => drop(t),
+            None => break,
         }
-    });
+    }
 }
 
-/// Counts a task taken from the injection queue, if this thread is a worker.
-#[inline]
-pub(crate) fn count_inject_pop() {
-    context::with_worker(|cx| {
-        if let Some(cx) = cx {
-            cx.remote().stats.inject_pops.add(1);
-        }
-    });
-}
+impl WorkerContext {
+    /// This worker's index.
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
 
-/// The index of the current thread's worker, if it is one.
-pub(crate) fn current_index() -> Option<usize> {
-    context::with_worker(|cx| cx.map(|cx| cx.index))
-}
-
-/// Queues `task` on the current worker if this thread is one of `shared`'s workers.
-pub(crate) fn schedule_local(
-    shared: &Shared,
-    task: Notified,
-    is_yield: bool,
-) -> Result<(), Notified> {
-    context::with_worker(|cx| {
-        let Some(cx) = cx.filter(|cx| ptr::eq(&*cx.shared, shared)) else {
+    /// Queues `task` on this worker (the caller runs on its thread and checked that the task
+    /// belongs to its runtime): into the LIFO slot, or for a yield the back of the queue. Gives
+    /// the task back if the core is borrowed (a wake from inside the worker's own bookkeeping).
+    pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) -> Result<(), Notified> {
+        let shared = self.shared();
+        let Ok(mut core) = self.core.try_borrow_mut() else {
             return Err(task);
         };
-        let Ok(mut core) = cx.core.try_borrow_mut() else {
-            return Err(task);
-        };
-        let remote = &shared.remotes[cx.index];
+        let remote = &shared.remotes[self.index];
         if is_yield {
             if core.local.is_empty() && remote.lifo.load(Ordering::Relaxed).is_null() {
                 // Nothing else queued here: the yielding task runs next anyway. Keep it in the
@@ -226,49 +240,9 @@ pub(crate) fn schedule_local(
             shared.notify_parked();
             // Back from the futex call (which may take longer than the thief's back-off): the
             // woken peer must not mistake that wait for a stuck poll.
-            cx.remote().stats.progress.add(1);
+            self.remote().stats.progress.add(1);
         }
         Ok(())
-    })
-}
-
-pub(crate) fn run(shared: Arc<Shared>, index: usize) {
-    let Some(core) = shared.take_core(index) else {
-        return;
-    };
-    let empty = Watch {
-        task: ptr::null_mut(),
-        seq: 0,
-        progress: 0,
-        since: Instant::now(),
-    };
-    let watches = vec![empty; shared.num_workers()];
-    let cx = WorkerContext {
-        shared,
-        index,
-        place: crate::task::header::worker_place(index),
-        core: RefCell::new(core),
-        stranded: RefCell::new(watches),
-        timer_late: Cell::new(MAX_TIMER_SPIN),
-    };
-    cx.remote().stats.watch.bind_thread();
-    let _guard = context::enter_worker(&cx);
-    let _time = crate::time::driver::enter(cx.shared.time.clone(), index);
-    #[cfg(target_os = "linux")]
-    crate::time::fallback::set_timer_slack();
-    let _span = tracing::trace_span!("gmp-worker", index).entered();
-    cx.run();
-    // Shutdown: give back everything queued here (the tasks are cancelled by the shutdown
-    // sweep; we only drop the queue's references, outside the core borrow).
-    loop {
-        let task = {
-            let mut core = cx.core.borrow_mut();
-            cx.take_lifo().or_else(|| core.local.pop())
-        };
-        match task {
-            Some(t) => drop(t),
-            None => break,
-        }
     }
 }
 
@@ -316,7 +290,8 @@ impl WorkerContext {
         let header = task.header();
         header.on_poll_start(self.place);
         stats.watch.begin(header.id.0, header.spawn_site());
-        let ((), exhausted) = crate::coop::with_budget(|| task.run());
+        let ((), exhausted) =
+            crate::coop::with_budget_counting(stats.progress.as_atomic(), || task.run());
         stats.watch.end();
         if exhausted {
             stats.budget_exhaustions.add(1);
@@ -358,6 +333,7 @@ impl WorkerContext {
             shared.poll_io_nonblocking();
             core = self.core.borrow_mut();
             if let Some(t) = shared.inject.pop() {
+                self.remote().stats.inject_pops.add(1);
                 core.lifo_polls = 0;
                 return Some(t);
             }
@@ -385,18 +361,28 @@ impl WorkerContext {
     fn pop_inject_batch(&self, core: &mut Core) -> Option<Notified> {
         let shared = self.shared();
         let first = shared.inject.pop()?;
+        let mut popped = 1;
         let share = shared.inject.len() / shared.num_workers() + 1;
+        // A fair share of the injection queue (Go's `globrunqget`: len / workers + 1), bounded
+        // by half the free local slots: the other half stays free for what the batch's tasks
+        // wake or spawn, which would otherwise overflow (half the queue at a time) straight
+        // back into the injection queue. The cap at half a queue states Go's bound on its own;
+        // it is implied by the first today (free slots never exceed the capacity), and keeps
+        // the batch bounded should `remaining_slots` ever over-report.
         let n = share
             .min(core.local.remaining_slots() / 2)
             .min(queue::LOCAL_QUEUE_CAPACITY / 2);
         for _ in 1..n {
             match shared.inject.pop() {
-                Some(t) => core
-                    .local
-                    .push_back_or_overflow(t, |b| shared.inject.push_batch(b)),
+                Some(t) => {
+                    popped += 1;
+                    core.local
+                        .push_back_or_overflow(t, |b| shared.inject.push_batch(b));
+                }
                 None => break,
             }
         }
+        self.remote().stats.inject_pops.add(popped);
         Some(first)
     }
 

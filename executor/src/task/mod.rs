@@ -22,6 +22,11 @@
 //! The reference count lives in the state word's high bits. References are held by the live-task
 //! registry (until the task completes), the `JoinHandle` (until dropped), each `Notified` sitting
 //! in a run queue, and each `Waker`. The allocation is freed when the count reaches zero.
+//!
+//! ## Layer
+//! The bottom of the executor with `time`, `io`, `blocking` and `coop`: it may use `coop`,
+//! `clock` and `loom`, never `scheduler` or `runtime`. A task reaches its scheduler only through
+//! the `Schedule` trait (`raw`) it is handed when made; `spawn` lives in `runtime`.
 
 pub(crate) mod harness;
 pub(crate) mod header;
@@ -75,75 +80,6 @@ impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
-}
-
-/// Spawns a future as a new task on the current runtime: Go's `go f()`.
-///
-/// The task starts running in the background at once, possibly on another worker, and runs
-/// whether or not the returned [`JoinHandle`] is awaited. Dropping the handle detaches the
-/// task. The caller's location is recorded as the task's spawn site (Go's "created by").
-///
-/// # Panics
-///
-/// Panics if called outside a gmp runtime. Use [`Handle::spawn`](crate::Handle::spawn) from
-/// threads that are not part of one.
-///
-/// # Examples
-///
-/// ```
-/// # let rt = gmp_executor::Runtime::new().unwrap();
-/// # rt.block_on(async {
-/// let handle = gmp_executor::spawn(async { "hello from a goroutine" });
-/// assert_eq!(handle.await.unwrap(), "hello from a goroutine");
-/// # });
-/// ```
-#[track_caller]
-pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let location = std::panic::Location::caller();
-    // No `Handle` (and no reference-count traffic): borrow the current runtime.
-    crate::runtime::context::with_current(|shared| match shared {
-        Some(shared) => crate::scheduler::Shared::spawn(shared, future, location),
-        None => panic!(
-            "gmp::spawn called outside a gmp runtime (at {location}): run this code inside \
-             `#[gmp::main]`, `Runtime::block_on` or a task, or spawn through a `gmp::runtime::Handle`"
-        ),
-    })
-}
-
-/// Runs a blocking closure on the runtime's blocking pool (Go's hand-off of an M in a syscall),
-/// so the workers keep running tasks meanwhile.
-///
-/// # Panics
-///
-/// Panics if called outside a gmp runtime.
-///
-/// # Examples
-///
-/// ```
-/// # let rt = gmp_executor::Runtime::new().unwrap();
-/// # rt.block_on(async {
-/// let n = gmp_executor::spawn_blocking(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0));
-/// let _count: usize = n.await.unwrap();
-/// # });
-/// ```
-#[track_caller]
-pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    let location = std::panic::Location::caller();
-    crate::runtime::context::with_current(|shared| match shared {
-        Some(shared) => crate::scheduler::Shared::spawn_blocking(shared, f, location),
-        None => panic!(
-            "gmp::spawn_blocking called outside a gmp runtime (at {location}): call it from a \
-             task or through a `gmp::runtime::Handle`"
-        ),
-    })
 }
 
 /// Yields to the scheduler: Go's `runtime.Gosched()`.

@@ -33,7 +33,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Waker;
 use std::time::Instant;
 
-use super::driver::{self, WheelShared};
+use super::binding;
+use super::driver::WheelShared;
 use super::wheel::InsertError;
 
 /// A timer that calls `waker.wake()` at its deadline, on the thread that fires timers (a worker
@@ -99,7 +100,7 @@ impl CallbackTimer {
         if deadline <= Instant::now() {
             return Err(waker);
         }
-        Self::arm_on(driver::current_wheel(), deadline, waker)
+        Self::arm_on(binding::current_wheel(), deadline, waker)
     }
 
     fn arm_on(

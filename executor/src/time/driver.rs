@@ -1,5 +1,5 @@
-//! The time driver: per-worker wheels, the lock-free next-deadline hint, and the thread-local
-//! binding that decides which wheel a new timer goes to.
+//! The time driver: per-worker wheels and the lock-free next-deadline hint. Which wheel a new
+//! timer goes to is the thread's binding (`binding`).
 //!
 //! # Design
 //!
@@ -10,8 +10,8 @@
 //!
 //! ## Who touches what
 //! - **The wheel** (entries, lists, `elapsed`): only under its `Mutex`. Timers register on the
-//!   wheel bound to the current thread ([`enter`]) and are cancelled or reset from any thread by
-//!   locking the wheel they registered on (the key they hold is only valid there).
+//!   wheel bound to the current thread (`binding::enter`) and are cancelled or reset from any
+//!   thread by locking the wheel they registered on (the key they hold is only valid there).
 //! - **`next_ns`**: written only with the wheel's lock held, so writers never race each other.
 //!   A registration lowers it when its deadline is earlier than the published value; `process`
 //!   (after firing) and `shutdown` replace it with the wheel's recomputed next expiration. A
@@ -39,8 +39,7 @@
 //! `now`, and pops due wakers in batches of [`WAKE_BATCH`], waking each batch with the lock
 //! released so a waker that cancels or registers a timer cannot deadlock.
 
-use std::cell::RefCell;
-use std::marker::PhantomData;
+use std::panic::Location;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
@@ -57,10 +56,17 @@ const NONE: u64 = u64::MAX;
 /// The callback a driver calls when a registration makes a wheel's earliest deadline earlier.
 pub(crate) type Unpark = Arc<dyn Fn() + Send + Sync>;
 
+/// How a runtime runs an `after_func` function: as a task on itself (handed in by the
+/// scheduler, so this layer never names it).
+pub(crate) type Spawner =
+    Arc<dyn Fn(Box<dyn FnOnce() + Send>, &'static Location<'static>) + Send + Sync>;
+
 /// A runtime's timers: one wheel per worker. See the module documentation.
 pub(crate) struct TimeDriver {
     wheels: Box<[Arc<WheelShared>]>,
     base: Instant,
+    /// The runtime's spawner; `None` for the fallback driver (no runtime).
+    spawner: Option<Spawner>,
 }
 
 impl std::fmt::Debug for TimeDriver {
@@ -92,7 +98,24 @@ impl TimeDriver {
                 })
             })
             .collect();
-        TimeDriver { wheels, base }
+        TimeDriver {
+            wheels,
+            base,
+            spawner: None,
+        }
+    }
+
+    /// The driver of a runtime that runs `after_func` functions with `spawner`.
+    pub(crate) fn with_spawner(self, spawner: Spawner) -> TimeDriver {
+        TimeDriver {
+            spawner: Some(spawner),
+            ..self
+        }
+    }
+
+    /// How `after_func` functions made on this driver's threads run (`None`: on a thread).
+    pub(crate) fn spawner(&self) -> Option<&Spawner> {
+        self.spawner.as_ref()
     }
 
     /// Earliest deadline over all wheels, read lock-free; `None` when no timer is waiting. May be
@@ -116,8 +139,6 @@ impl TimeDriver {
 
     /// Wakes every pending timer; later registrations on this driver complete at once (a `Sleep`
     /// then returns `Ready` early, an `after_func` is dropped without running).
-    // Called by the scheduler (runtime shutdown); unused until it lands.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn shutdown(&self) {
         for wheel in self.wheels.iter() {
             wheel.shutdown();
@@ -317,7 +338,6 @@ impl WheelShared {
         }
     }
 
-    #[cfg_attr(not(test), allow(dead_code))]
     fn shutdown(&self) {
         let mut wheel = self.lock();
         wheel.shutdown();
@@ -334,67 +354,6 @@ pub(crate) fn instant_to_ns(base: Instant, t: Instant) -> u64 {
 fn ns_to_instant(base: Instant, ns: u64) -> Instant {
     base.checked_add(Duration::from_nanos(ns))
         .unwrap_or_else(super::far_future)
-}
-
-thread_local! {
-    /// The wheel timers created on this thread register on, if the thread is bound to a runtime.
-    static CURRENT: RefCell<Option<Arc<WheelShared>>> = const { RefCell::new(None) };
-}
-
-/// Binds the current thread to wheel `wheel` of `driver` until the guard is dropped: timers first
-/// polled on this thread register there (and `after_func` spawns its function as a task). A
-/// worker calls this when it starts; `block_on` threads bind to wheel 0.
-///
-/// # Panics
-///
-/// Panics if `wheel` is out of range.
-// Called by the scheduler (worker start, block_on); unused until it lands.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn enter(driver: Arc<TimeDriver>, wheel: usize) -> EnterGuard {
-    let shared = driver.wheel(wheel).clone();
-    let prev = CURRENT.with(|c| c.replace(Some(shared)));
-    EnterGuard {
-        prev,
-        _not_send: PhantomData,
-    }
-}
-
-/// Restores the thread's previous timer binding when dropped. Returned by [`enter`].
-#[must_use = "the binding ends when the guard is dropped"]
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) struct EnterGuard {
-    prev: Option<Arc<WheelShared>>,
-    /// The guard restores a thread-local: it must be dropped on the thread that created it.
-    _not_send: PhantomData<*const ()>,
-}
-
-impl std::fmt::Debug for EnterGuard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnterGuard").finish_non_exhaustive()
-    }
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let prev = self.prev.take();
-        // `try_with`: the guard may be dropped during thread-local destruction.
-        let _ = CURRENT.try_with(|c| c.replace(prev));
-    }
-}
-
-/// Whether the current thread is bound to a runtime's driver (by [`enter`]).
-pub(crate) fn is_bound() -> bool {
-    CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
-}
-
-/// The wheel a timer created on this thread registers on: the bound one, else the fallback
-/// driver's (starting it on first use).
-pub(crate) fn current_wheel() -> Arc<WheelShared> {
-    CURRENT
-        .try_with(|c| c.borrow().clone())
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| super::fallback::driver().wheel(0).clone())
 }
 
 #[cfg(all(test, loom))]

@@ -5,6 +5,10 @@
 //! another executor, or a plain thread): outside, timers are served by a global `gmp-timer`
 //! thread started on first use.
 //!
+//! Layer: below the scheduler. This module may use `coop`, `clock` and `loom`, never
+//! `scheduler`, `runtime`, `io` or `blocking`: a runtime reaches it through the thread binding
+//! (`binding::enter`) and the callbacks it hands its driver (`unpark`, the `after_func` spawner).
+//!
 //! # Examples
 //!
 //! ```
@@ -44,12 +48,13 @@
 //! # Integration with the scheduler (crate-internal)
 //!
 //! ```text
-//! TimeDriver::new(num_wheels, unpark)   one per runtime, one wheel per worker. `unpark` is called
+//! TimeDriver::new(num_wheels, unpark)   one per runtime, one wheel per worker (.with_spawner(s):
+//!                                       how after_func runs on the runtime). `unpark` is called
 //!                                       (never with a wheel lock held) when a registration makes
 //!                                       a wheel's earliest deadline earlier; it must behave like
 //!                                       Thread::unpark (a sticky token with Release/Acquire), so
 //!                                       a parked worker re-reads next_deadline() and re-arms.
-//! enter(driver, i) -> EnterGuard        each worker at thread start (i = its index); a
+//! binding::enter(&driver, i) -> guard  each worker at thread start (i = its index); a
 //!                                       block_on thread binds to wheel 0. Timers first polled on
 //!                                       the thread register on that wheel; after_func spawns
 //!                                       onto the runtime. Unbound threads use the fallback.
@@ -67,6 +72,7 @@
 //!                                       after_funcs are dropped unrun.
 //! ```
 
+pub(crate) mod binding;
 mod callback;
 pub(crate) mod driver;
 pub(crate) mod fallback;
@@ -79,8 +85,7 @@ mod wheel;
 pub(crate) use callback::callback_threads_running;
 #[doc(hidden)]
 pub use callback::{CallbackTimer, spawn_callback_thread};
-#[allow(unused_imports, unreachable_pub)]
-pub(crate) use driver::{EnterGuard, TimeDriver, Unpark, enter};
+pub(crate) use driver::{Spawner, TimeDriver};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use ticker::{Tick, Ticker};
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
@@ -107,7 +112,7 @@ pub use std::time::Instant;
 /// ```
 #[doc(hidden)]
 pub fn live_timers() -> usize {
-    driver::current_wheel().live_timers()
+    binding::current_wheel().live_timers()
 }
 
 /// About 30 years from now: what a deadline too far to represent becomes.

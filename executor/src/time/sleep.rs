@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::driver::{self, WheelShared};
+use super::binding;
+use super::driver::WheelShared;
 
 /// Waits until `duration` has elapsed: Go's `time.Sleep`.
 ///
@@ -138,7 +139,7 @@ impl Sleep {
                 if Instant::now() >= self.deadline {
                     return Poll::Ready(());
                 }
-                let wheel = driver::current_wheel();
+                let wheel = binding::current_wheel();
                 match wheel.register(self.deadline, cx.waker()) {
                     Ok(key) => {
                         self.entry = Some(Registration { wheel, key });

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
+use super::binding::{EnterGuard, enter};
 use super::*;
 
 #[derive(Default)]
@@ -37,7 +38,7 @@ fn bound_driver(wheels: usize) -> (Arc<TimeDriver>, Arc<AtomicUsize>, EnterGuard
             u.fetch_add(1, Ordering::SeqCst);
         }),
     ));
-    let guard = enter(driver.clone(), 0);
+    let guard = enter(&driver, 0);
     (driver, unparks, guard)
 }
 
@@ -324,7 +325,7 @@ fn many_threads_register_and_cancel_exactly() {
         .map(|t| {
             let driver = driver.clone();
             std::thread::spawn(move || {
-                let _guard = enter(driver.clone(), t);
+                let _guard = enter(&driver, t);
                 let counter = Arc::new(CountingWaker::default());
                 let waker = Waker::from(counter.clone());
                 let mut kept = Vec::new();

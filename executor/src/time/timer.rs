@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use super::driver::{self, WheelShared};
+use super::binding;
+use super::driver::{Spawner, WheelShared};
 use super::sleep::{Sleep, sleep_until};
 use crate::loom::Mutex;
-use crate::runtime::Handle;
 
 /// A one-shot timer that can be stopped and reset: Go's `time.NewTimer`.
 ///
@@ -210,21 +210,21 @@ where
     F: FnOnce() + Send + 'static,
 {
     let deadline = super::deadline_after(duration);
-    // The runtime is captured now: Go runs `f` on the runtime the timer was created in.
-    // An internal handle: it does not count as a spawner from outside (see deadlock detection;
+    // The runtime is captured now: Go runs `f` on the runtime the timer was created in. Its
+    // spawner is internal: it does not count as a spawner from outside (see deadlock detection;
     // the armed timer keeps the detector quiet already).
-    let runtime = if driver::is_bound() {
-        crate::runtime::context::current_shared().map(Handle::uncounted)
-    } else {
-        None
-    };
-    after_func_on(driver::current_wheel(), runtime, deadline, f)
+    after_func_on(
+        binding::current_wheel(),
+        binding::current_spawner(),
+        deadline,
+        f,
+    )
 }
 
 /// [`after_func`] on a given wheel, spawning onto `runtime` (or a new thread if `None`).
 pub(crate) fn after_func_on<F>(
     wheel: Arc<WheelShared>,
-    runtime: Option<Handle>,
+    runtime: Option<Spawner>,
     deadline: Instant,
     f: F,
 ) -> AfterFuncHandle
@@ -303,7 +303,7 @@ trait StopFunc: Send + Sync {
 /// entry (exactly once: the loser finds `None` and does nothing).
 struct AfterFunc<F> {
     f: Mutex<Option<F>>,
-    runtime: Option<Handle>,
+    runtime: Option<Spawner>,
     wheel: Arc<WheelShared>,
     key: u32,
 }
@@ -347,9 +347,9 @@ impl<F: FnOnce() + Send + 'static> Wake for AfterFunc<F> {
 }
 
 /// Runs `f` in its own task: spawned on `runtime`, or on a new thread outside any runtime.
-fn run_detached<F: FnOnce() + Send + 'static>(runtime: Option<Handle>, f: F) {
-    if let Some(handle) = runtime {
-        drop(handle.spawn(async move { f() }));
+fn run_detached<F: FnOnce() + Send + 'static>(runtime: Option<Spawner>, f: F) {
+    if let Some(spawn) = runtime {
+        spawn(Box::new(f), std::panic::Location::caller());
         return;
     }
     if let Err(err) = super::spawn_callback_thread("gmp-after-func", f) {

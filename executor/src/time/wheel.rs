@@ -306,7 +306,6 @@ impl Wheel {
 
     /// Shuts the wheel down: every waiting timer becomes pending (to be woken by the caller) and
     /// later insertions fail with [`InsertError::Shutdown`].
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn shutdown(&mut self) {
         self.shutdown = true;
         for list in 0..NUM_LISTS as u16 {

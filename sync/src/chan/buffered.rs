@@ -80,8 +80,8 @@ use super::selection::SelArm;
 use super::state::{
     RecvOp, RecvPoll, SendOp, SendPoll, Status, Waiter, Wake, select_final, update_waker,
 };
-use super::waiters::{Queue, Waiters};
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, fence};
+use crate::waitlist::{Queue, Waiters};
 
 /// The parked operations (under the lobby mutex).
 struct Parked<T> {

@@ -57,6 +57,8 @@
 
 #![deny(unsafe_code)] // `ring` is the one exception
 
+#[macro_use]
+mod accessors;
 mod blocking;
 mod buffered;
 mod error;
@@ -65,7 +67,6 @@ mod ring;
 pub(crate) mod selection;
 mod sender;
 mod state;
-mod waiters;
 
 #[cfg(all(test, loom))]
 mod loom_buffered;

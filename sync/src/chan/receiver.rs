@@ -114,67 +114,7 @@ impl<T> Receiver<T> {
         super::blocking::block_on(self.recv())
     }
 
-    /// Whether the channel is closed (values may still be buffered).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, rx) = gmp_sync::chan::bounded::<()>(0);
-    /// drop(tx);
-    /// assert!(rx.is_closed());
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
-    /// Values in the buffer: Go's `len(ch)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, rx) = gmp_sync::chan::bounded(3);
-    /// tx.try_send(1).unwrap();
-    /// assert_eq!(rx.len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Whether the buffer is empty.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_tx, rx) = gmp_sync::chan::bounded::<u8>(3);
-    /// assert!(rx.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The buffer's capacity: Go's `cap(ch)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_tx, rx) = gmp_sync::chan::bounded::<u8>(0);
-    /// assert_eq!(rx.capacity(), 0);
-    /// ```
-    pub fn capacity(&self) -> usize {
-        self.chan.capacity()
-    }
-
-    /// Whether two handles receive from the same channel.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_tx, rx) = gmp_sync::chan::bounded::<u8>(0);
-    /// assert!(rx.same_channel(&rx.clone()));
-    /// ```
-    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
-    }
+    handle_accessors!(Receiver, "rx", "tx");
 }
 
 impl<T> Clone for Receiver<T> {

@@ -147,68 +147,7 @@ impl<T> Sender<T> {
         self.chan.close()
     }
 
-    /// Whether the channel is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, rx) = gmp_sync::chan::bounded::<()>(0);
-    /// assert!(!tx.is_closed());
-    /// drop(rx); // the last receiver closes it too
-    /// assert!(tx.is_closed());
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
-    /// Values in the buffer: Go's `len(ch)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, _rx) = gmp_sync::chan::bounded(3);
-    /// tx.try_send(1).unwrap();
-    /// assert_eq!(tx.len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Whether the buffer is empty.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, _rx) = gmp_sync::chan::bounded::<u8>(3);
-    /// assert!(tx.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The buffer's capacity: Go's `cap(ch)` (0 for an unbuffered channel).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, _rx) = gmp_sync::chan::bounded::<u8>(3);
-    /// assert_eq!(tx.capacity(), 3);
-    /// ```
-    pub fn capacity(&self) -> usize {
-        self.chan.capacity()
-    }
-
-    /// Whether two handles send on the same channel.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, _rx) = gmp_sync::chan::bounded::<u8>(0);
-    /// assert!(tx.same_channel(&tx.clone()));
-    /// ```
-    pub fn same_channel(&self, other: &Sender<T>) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
-    }
+    handle_accessors!(Sender, "tx", "rx");
 
     fn poll_sink(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
         let op = self.sink.get_mut().unwrap_or_else(PoisonError::into_inner);

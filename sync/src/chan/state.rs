@@ -81,8 +81,8 @@ use std::task::Waker;
 
 use super::buffered::Buffered;
 use super::selection::{Claim, SelArm};
-use super::waiters::{Queue, Waiters};
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::waitlist::{Queue, Waiters};
 
 /// What became of a parked operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

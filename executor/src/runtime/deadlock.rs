@@ -20,7 +20,7 @@
 //!   outside a runtime and `context::after_func` run their function on a thread of its own,
 //!   as Go runs it in a goroutine: it may be about to send on a channel);
 //! - no I/O source is registered (the reactor could wake a task) — see
-//!   [`Shared::io_registrations`];
+//!   `Shared::io_registrations`;
 //! - no blocking-pool job is queued or running (it may complete and wake its joiner), and no
 //!   sysmon helper thread is running a task;
 //! - no user-visible [`Handle`](crate::Handle) is alive: a handle is how a foreign thread
@@ -59,8 +59,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::{BlockOnParker, Shared};
 use crate::loom::Ordering;
+use crate::scheduler::{BlockOnParker, Shared};
 
 /// First park timeout of a `block_on` thread with detection on.
 pub(crate) const FIRST_CHECK: Duration = Duration::from_millis(1);
@@ -122,55 +122,40 @@ impl Detector {
     }
 }
 
-impl Shared {
-    /// I/O sources registered with the reactor (none under loom, which has no reactor).
-    pub(crate) fn io_registrations(&self) -> usize {
-        #[cfg(not(loom))]
-        return self.io.registrations();
-        #[cfg(loom)]
-        0
+/// The quiescence snapshot of the module doc, taken by the `block_on` thread parked on `me`:
+/// `Some(progress)` if nothing seems able to run, `None` otherwise. Cheapest checks first.
+pub(crate) fn quiescence(shared: &Shared, me: &BlockOnParker) -> Option<u64> {
+    // Relaxed: a heuristic read, confirmed over `CONFIRM` (module doc).
+    if shared.user_handles.load(Ordering::Relaxed) != 0
+        || shared.is_shutdown()
+        || shared.idle.num_parked() != shared.num_workers()
+        || shared.has_pending_work()
+        || shared.io_registrations() != 0
+        || shared.sysmon.helper_is_running()
+        || !shared.blocking.is_idle()
+    {
+        return None;
     }
+    let others_parked = shared.other_block_on_threads_parked(me);
+    if !others_parked
+        || shared.time.live_timers() != 0
+        || crate::time::fallback::live_timers() != 0
+        || crate::time::callback_threads_running() != 0
+    {
+        return None;
+    }
+    let polls: u64 = shared.remotes.iter().map(|r| r.stats.watch.polls()).sum();
+    Some(polls + shared.blocking.jobs_started() + shared.helper_polls())
+}
 
-    /// The quiescence snapshot of the module doc, taken by the `block_on` thread parked on `me`:
-    /// `Some(progress)` if nothing seems able to run, `None` otherwise. Cheapest checks first.
-    pub(crate) fn quiescence(&self, me: &BlockOnParker) -> Option<u64> {
-        // Relaxed: a heuristic read, confirmed over `CONFIRM` (module doc).
-        if self.user_handles.load(Ordering::Relaxed) != 0
-            || self.is_shutdown()
-            || self.idle.num_parked() != self.num_workers()
-            || self.has_pending_work()
-            || self.io_registrations() != 0
-            || self.sysmon.helper_is_running()
-            || !self.blocking.is_idle()
-        {
-            return None;
-        }
-        let others_parked = self
-            .block_on_parkers
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|(_, p)| std::ptr::eq(&**p, me) || p.is_parked());
-        if !others_parked
-            || self.time.live_timers() != 0
-            || crate::time::fallback::live_timers() != 0
-            || crate::time::callback_threads_running() != 0
-        {
-            return None;
-        }
-        let polls: u64 = self.remotes.iter().map(|r| r.stats.watch.polls()).sum();
-        Some(polls + self.blocking.jobs_started() + self.helper_polls())
-    }
-
-    /// The panic message for a deadlock: Go's words, then the dump.
-    pub(crate) fn deadlock_report(&self) -> String {
-        format!(
-            "all tasks are asleep - deadlock!\n\n\
-             block_on's future is waiting, and so is every task: no timer is armed, no blocking \
-             job is running and no Handle is alive to spawn from another thread. If a thread \
-             outside the runtime was going to wake it, turn this check off with \
-             Builder::deadlock_detection(false).\n\n{}",
-            self.dump_all()
-        )
-    }
+/// The panic message for a deadlock: Go's words, then the dump.
+pub(crate) fn report(shared: &Shared) -> String {
+    format!(
+        "all tasks are asleep - deadlock!\n\n\
+         block_on's future is waiting, and so is every task: no timer is armed, no blocking \
+         job is running and no Handle is alive to spawn from another thread. If a thread \
+         outside the runtime was going to wake it, turn this check off with \
+         Builder::deadlock_detection(false).\n\n{}",
+        super::dump::dump_all(shared)
+    )
 }

@@ -7,6 +7,11 @@
 //! running ones finish on their (detached) threads.
 //!
 //! Lock order: `state` is a leaf lock; no task code runs under it.
+//!
+//! Layer: below the scheduler, beside `time` and `io`. It may use `task` (it runs `Notified`
+//! tasks) and `loom`, never `scheduler` or `runtime`: the scheduler makes the tasks, registers
+//! them and hands them here; their `Schedule` (`scheduler::spawn::BlockingSchedule`) brings a
+//! wake back.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -15,11 +20,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::Shared;
 use crate::loom::{Condvar, Mutex};
-use crate::runtime::Builder;
-use crate::task::header::{Header, PLACE_BLOCKING};
-use crate::task::raw::{Notified, Schedule};
+use crate::task::header::PLACE_BLOCKING;
+use crate::task::raw::Notified;
 
 pub(crate) struct Pool {
     state: Mutex<State>,
@@ -45,7 +48,8 @@ struct State {
 }
 
 impl Pool {
-    pub(crate) fn new(builder: &Builder) -> Pool {
+    /// A pool of at most `max_threads` threads, each exiting after `keep_alive` idle.
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> Pool {
         Pool {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -58,12 +62,13 @@ impl Pool {
                 next_name: 0,
             }),
             cvar: Condvar::new(),
-            max_threads: builder.max_blocking_threads,
-            keep_alive: builder.blocking_keep_alive,
+            max_threads,
+            keep_alive,
         }
     }
 
-    pub(crate) fn push(&self, task: Notified, shared: &Arc<Shared>) {
+    /// Queues a blocking task, starting a thread for it if none is idle (up to the limit).
+    pub(crate) fn push(self: &Arc<Self>, task: Notified) {
         task.header().on_scheduled();
         let mut st = self.state.lock().unwrap();
         if st.shutdown {
@@ -85,10 +90,10 @@ impl Pool {
         let name = st.next_name;
         st.next_name += 1;
         drop(st);
-        let s = shared.clone();
+        let pool = self.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("gmp-blocking-{name}"))
-            .spawn(move || s.blocking.thread_main());
+            .spawn(move || pool.thread_main());
         if let Err(e) = spawned {
             self.state.lock().unwrap().threads -= 1;
             tracing::error!(
@@ -166,27 +171,5 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
             .take()
             .expect("blocking task polled after completion");
         Poll::Ready(f())
-    }
-}
-
-/// The scheduler of blocking tasks: a wake (only `abort` can cause one) queues the task on the
-/// pool again, where it is cancelled.
-pub(crate) struct BlockingSchedule(pub(crate) Arc<Shared>);
-
-impl Schedule for BlockingSchedule {
-    fn schedule(&self, task: Notified) {
-        self.0.blocking.push(task, &self.0);
-    }
-
-    fn release(&self, task: &Header) -> bool {
-        self.0.registry.remove(task)
-    }
-
-    fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
-        self.0.unhandled_panic(task, payload);
-    }
-
-    fn panic_completing(&self, begin: bool) {
-        self.0.panics.completing(begin);
     }
 }
