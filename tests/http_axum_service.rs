@@ -51,11 +51,21 @@ async fn example_routes_json_and_path_params() {
     let (ctx, stop) = context::with_cancel(&Context::background());
     let (addr, server) = serve_example(ctx).await;
 
-    assert_eq!(call(addr, "GET", "/hello/gopher", None).await, (200, "Hello, gopher!".into()));
+    assert_eq!(
+        call(addr, "GET", "/hello/gopher", None).await,
+        (200, "Hello, gopher!".into())
+    );
     let (status, body) = call(addr, "POST", "/todos", Some(r#"{"title":"port to gmp"}"#)).await;
     assert_eq!(status, 201);
     let created: Todo = serde_json::from_str(&body).unwrap();
-    assert_eq!(created, Todo { id: 1, title: "port to gmp".into(), done: false });
+    assert_eq!(
+        created,
+        Todo {
+            id: 1,
+            title: "port to gmp".into(),
+            done: false
+        }
+    );
     let (status, body) = call(addr, "GET", "/todos/1", None).await;
     assert_eq!(status, 200);
     assert_eq!(serde_json::from_str::<Todo>(&body).unwrap(), created);
@@ -63,7 +73,10 @@ async fn example_routes_json_and_path_params() {
     assert_eq!(call(addr, "GET", "/todos/abc", None).await.0, 400);
     // The JSON extractor's rejections: syntax (400), shape (422), content type (415).
     assert_eq!(call(addr, "POST", "/todos", Some("{")).await.0, 400);
-    assert_eq!(call(addr, "POST", "/todos", Some(r#"{"name":1}"#)).await.0, 422);
+    assert_eq!(
+        call(addr, "POST", "/todos", Some(r#"{"name":1}"#)).await.0,
+        422
+    );
     assert_eq!(call(addr, "POST", "/todos", None).await.0, 415);
     // The websocket route refuses a plain GET.
     assert_eq!(call(addr, "GET", "/ws", None).await.0, 400);
@@ -90,8 +103,13 @@ async fn example_websocket_echo_and_close_on_shutdown() {
 
     // Shutdown: the server closes the websocket with a Close frame, and serve returns.
     stop.cancel();
-    let closing = gmp::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap();
-    assert!(matches!(closing, Some(Ok(Message::Close(_))) | None), "got {closing:?}");
+    let closing = gmp::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .unwrap();
+    assert!(
+        matches!(closing, Some(Ok(Message::Close(_))) | None),
+        "got {closing:?}"
+    );
     server.await.unwrap().unwrap();
 }
 
@@ -112,5 +130,8 @@ async fn example_shuts_down_on_sigint() {
         .expect("serve did not return after SIGINT")
         .unwrap()
         .unwrap();
-    assert!(TcpStream::connect(addr).await.is_err(), "still accepting after SIGINT");
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "still accepting after SIGINT"
+    );
 }

@@ -93,48 +93,24 @@ const BACKOFF_MAX: Duration = Duration::from_secs(1);
 ///
 /// # Examples
 ///
+/// An axum `Router` (axum built without its `tokio` feature), stopped by a context:
+///
 /// ```
+/// use std::future::IntoFuture;
 /// use gmp_executor::net::TcpListener;
 /// use gmp_sync::context;
 ///
 /// # gmp_executor::Runtime::new().unwrap().block_on(async {
-/// let app = tower_service_fn();
+/// let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
 /// let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 /// let (ctx, stop) = context::with_cancel(&context::Context::background());
-/// let server = gmp_executor::spawn(gmp_http::serve(listener, app).with_graceful_shutdown(ctx).into_future());
-/// stop.cancel(); // e.g. on SIGINT
+/// let server = gmp_http::serve(listener, app)
+///     .with_graceful_shutdown(ctx)
+///     .header_read_timeout(std::time::Duration::from_secs(5));
+/// let server = gmp_executor::spawn(server.into_future());
+/// stop.cancel(); // on SIGINT, for instance: see examples/axum_service.rs
 /// server.await.unwrap().unwrap();
 /// # });
-/// # use std::future::IntoFuture;
-/// # fn tower_service_fn() -> impl tower_service::Service<
-/// #     http::Request<hyper::body::Incoming>,
-/// #     Response = http::Response<String>,
-/// #     Error = std::convert::Infallible,
-/// #     Future = std::future::Ready<Result<http::Response<String>, std::convert::Infallible>>,
-/// # > + Clone + Send + 'static {
-/// #     #[derive(Clone)]
-/// #     struct Hello;
-/// #     impl tower_service::Service<http::Request<hyper::body::Incoming>> for Hello {
-/// #         type Response = http::Response<String>;
-/// #         type Error = std::convert::Infallible;
-/// #         type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
-/// #         fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
-/// #             std::task::Poll::Ready(Ok(()))
-/// #         }
-/// #         fn call(&mut self, _: http::Request<hyper::body::Incoming>) -> Self::Future {
-/// #             std::future::ready(Ok(http::Response::new("hello".to_string())))
-/// #         }
-/// #     }
-/// #     Hello
-/// # }
-/// ```
-///
-/// With axum (see `examples/axum_service.rs` in the gmp repository):
-///
-/// ```ignore
-/// let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
-/// let listener = gmp::net::TcpListener::bind("127.0.0.1:3000").await?;
-/// gmp::http::serve(listener, app).with_graceful_shutdown(ctx).await?;
 /// ```
 pub fn serve<L, S>(listener: L, service: S) -> Serve<L, S>
 where
@@ -307,6 +283,10 @@ impl<L: Listener, S> Serve<L, S> {
 }
 
 /// The running server: [`Serve`]'s future. Resolves when the server has shut down.
+///
+/// # Examples
+///
+/// See [`serve`]; `.await` on a [`Serve`] makes one.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct ServeFuture {
     inner: Pin<Box<dyn Future<Output = io::Result<()>> + Send>>,
@@ -418,10 +398,14 @@ where
     let open = all - limit.available_permits();
     if open > 0 {
         tracing::info!(open, timeout = ?config.shutdown_timeout, "draining connections");
-        let drained = gmp_executor::time::timeout(config.shutdown_timeout, limit.acquire(all)).await;
+        let drained =
+            gmp_executor::time::timeout(config.shutdown_timeout, limit.acquire(all)).await;
         if drained.is_err() {
             let left = all - limit.available_permits();
-            tracing::warn!(left, "shutdown timeout passed; dropping the connections still open");
+            tracing::warn!(
+                left,
+                "shutdown timeout passed; dropping the connections still open"
+            );
             drop(stop_all);
             // They notice `hard_stop` at their next poll and return their permits.
             drop(limit.acquire(all).await);
@@ -507,7 +491,9 @@ impl Conn {
                     // the connection future this task polls), or a late read that only keeps
                     // the connection; it orders no other memory.
                     if !seen.load(Ordering::Relaxed) {
-                        return Poll::Ready(Err("no request head within header_read_timeout".into()));
+                        return Poll::Ready(Err(
+                            "no request head within header_read_timeout".into()
+                        ));
                     }
                     first_request = None;
                 }

@@ -40,31 +40,51 @@ fn slow_client_is_cut_off(slow_bytes: &'static [u8]) {
     run(async move {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = gmp_http::serve(listener, app()).header_read_timeout(Duration::from_millis(500));
+        let server =
+            gmp_http::serve(listener, app()).header_read_timeout(Duration::from_millis(500));
         let (server, stop) = start(server);
 
         let slow = gmp_executor::spawn(async move { slow_loris(addr, slow_bytes).await });
         let mut answered = 0;
         while !slow.is_finished() {
-            let (status, body) = within(Duration::from_secs(5), "normal request", get1(addr, "/users/9")).await;
+            let (status, body) = within(
+                Duration::from_secs(5),
+                "normal request",
+                get1(addr, "/users/9"),
+            )
+            .await;
             assert_eq!((status, body.as_str()), (200, "user 9"));
             answered += 1;
             gmp_executor::time::sleep(Duration::from_millis(50)).await;
         }
-        let (sent, after) = slow.await.unwrap().expect("the slow client was never cut off");
+        let (sent, after) = slow
+            .await
+            .unwrap()
+            .expect("the slow client was never cut off");
         // 500 ms timeout; the client notices at its next write or read. Loose bound: a loaded box.
-        assert!(sent < slow_bytes.len(), "cut off only after sending everything ({sent} bytes, {after:?})");
+        assert!(
+            sent < slow_bytes.len(),
+            "cut off only after sending everything ({sent} bytes, {after:?})"
+        );
         assert!(after < Duration::from_secs(4), "cut off late: {after:?}");
-        assert!(answered >= 3, "only {answered} normal requests answered meanwhile");
+        assert!(
+            answered >= 3,
+            "only {answered} normal requests answered meanwhile"
+        );
 
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
 #[test]
 fn slow_loris_http1_head_is_cut_off() {
-    slow_client_is_cut_off(b"GET /users/1 HTTP/1.1\r\nhost: localhost\r\nx-slow: aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n");
+    slow_client_is_cut_off(
+        b"GET /users/1 HTTP/1.1\r\nhost: localhost\r\nx-slow: aaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+    );
 }
 
 #[test]
@@ -80,18 +100,30 @@ fn silent_connection_is_dropped_after_header_timeout() {
     run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = gmp_http::serve(listener, app()).header_read_timeout(Duration::from_millis(300));
+        let server =
+            gmp_http::serve(listener, app()).header_read_timeout(Duration::from_millis(300));
         let (server, stop) = start(server);
 
         let start_at = Instant::now();
         let mut conn = TcpStream::connect(addr).await.unwrap();
         let mut buf = [0u8; 16];
-        let n = within(Duration::from_secs(5), "silent connection cut", conn.read(&mut buf)).await;
+        let n = within(
+            Duration::from_secs(5),
+            "silent connection cut",
+            conn.read(&mut buf),
+        )
+        .await;
         assert!(matches!(n, Ok(0) | Err(_)), "expected EOF, got {n:?}");
-        assert!(start_at.elapsed() >= Duration::from_millis(250), "cut too early");
+        assert!(
+            start_at.elapsed() >= Duration::from_millis(250),
+            "cut too early"
+        );
 
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -107,24 +139,35 @@ fn flood_of_idle_connections_does_not_stop_a_normal_client() {
             let mut c = TcpStream::connect(addr).await.unwrap();
             // Half send nothing, half a partial head.
             if i % 2 == 0 {
-                c.write_all(b"GET /users/1 HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+                c.write_all(b"GET /users/1 HTTP/1.1\r\nhost: x\r\n")
+                    .await
+                    .unwrap();
             }
             idle.push(c);
         }
         for i in 0..20 {
             let path = format!("/users/{i}");
-            let (status, body) = within(Duration::from_secs(5), "request during the flood", get1(addr, &path)).await;
+            let (status, body) = within(
+                Duration::from_secs(5),
+                "request during the flood",
+                get1(addr, &path),
+            )
+            .await;
             assert_eq!((status, body), (200, format!("user {i}")));
         }
         // The idle connections are still open (default 10 s header timeout): the server did
         // not serve the normal client by dropping them.
         let mut buf = [0u8; 1];
-        let still_open = gmp_executor::time::timeout(Duration::from_millis(50), idle[1].read(&mut buf)).await;
+        let still_open =
+            gmp_executor::time::timeout(Duration::from_millis(50), idle[1].read(&mut buf)).await;
         assert!(still_open.is_err(), "an idle connection was closed early");
 
         drop(idle);
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -143,16 +186,27 @@ fn connection_limit_is_enforced() {
         // A third connection waits in the backlog: its request is not answered...
         let third = gmp_executor::spawn(async move { get1(addr, "/users/3").await });
         gmp_executor::time::sleep(Duration::from_millis(400)).await;
-        assert!(!third.is_finished(), "a third connection was served over the limit of 2");
+        assert!(
+            !third.is_finished(),
+            "a third connection was served over the limit of 2"
+        );
         // ...until one of the two closes.
         drop(c1);
-        let answer = within(Duration::from_secs(5), "third connection after a close", third).await;
+        let answer = within(
+            Duration::from_secs(5),
+            "third connection after a close",
+            third,
+        )
+        .await;
         assert_eq!(answer.unwrap(), (200, "user 3".to_owned()));
         assert_eq!(send1(&mut c2, request("GET", "/users/2", "")).await.0, 200);
 
         drop(c2);
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -187,14 +241,25 @@ fn accept_backs_off_on_emfile_instead_of_spinning() {
     for errno in [libc::EMFILE, libc::ENFILE, libc::ECONNABORTED] {
         run(async move {
             let attempts = Arc::new(AtomicUsize::new(0));
-            let listener = Failing { inner: None, errno, failures: usize::MAX, attempts: attempts.clone() };
+            let listener = Failing {
+                inner: None,
+                errno,
+                failures: usize::MAX,
+                attempts: attempts.clone(),
+            };
             let (server, stop) = start(gmp_http::serve(listener, app()));
             gmp_executor::time::sleep(Duration::from_millis(600)).await;
             stop.cancel();
-            within(Duration::from_secs(5), "shutdown while backing off", server).await.unwrap().unwrap();
+            within(Duration::from_secs(5), "shutdown while backing off", server)
+                .await
+                .unwrap()
+                .unwrap();
             // 5 + 10 + 20 + 40 + 80 + 160 + 320 ms: about 8 attempts in 600 ms.
             let n = attempts.load(Ordering::Relaxed);
-            assert!((3..=12).contains(&n), "errno {errno}: {n} accept attempts in 600 ms");
+            assert!(
+                (3..=12).contains(&n),
+                "errno {errno}: {n} accept attempts in 600 ms"
+            );
         });
     }
 }
@@ -205,14 +270,27 @@ fn accept_recovers_after_emfile() {
         let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = inner.local_addr().unwrap();
         let attempts = Arc::new(AtomicUsize::new(0));
-        let listener = Failing { inner: Some(inner), errno: libc::EMFILE, failures: 4, attempts: attempts.clone() };
+        let listener = Failing {
+            inner: Some(inner),
+            errno: libc::EMFILE,
+            failures: 4,
+            attempts: attempts.clone(),
+        };
         let (server, stop) = start(gmp_http::serve(listener, app()));
         // The client waits in the backlog through the back-off (5+10+20+40 ms), then is served.
-        let answer = within(Duration::from_secs(5), "request after EMFILE", get1(addr, "/users/8")).await;
+        let answer = within(
+            Duration::from_secs(5),
+            "request after EMFILE",
+            get1(addr, "/users/8"),
+        )
+        .await;
         assert_eq!(answer, (200, "user 8".to_owned()));
         assert!(attempts.load(Ordering::Relaxed) >= 5);
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -220,9 +298,17 @@ fn accept_recovers_after_emfile() {
 fn fatal_accept_error_ends_serve() {
     run(async {
         let attempts = Arc::new(AtomicUsize::new(0));
-        let listener = Failing { inner: None, errno: libc::EBADF, failures: usize::MAX, attempts: attempts.clone() };
+        let listener = Failing {
+            inner: None,
+            errno: libc::EBADF,
+            failures: usize::MAX,
+            attempts: attempts.clone(),
+        };
         let (server, _stop) = start(gmp_http::serve(listener, app()));
-        let err = within(Duration::from_secs(5), "serve after EBADF", server).await.unwrap().unwrap_err();
+        let err = within(Duration::from_secs(5), "serve after EBADF", server)
+            .await
+            .unwrap()
+            .unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EBADF));
         assert_eq!(attempts.load(Ordering::Relaxed), 1);
     });

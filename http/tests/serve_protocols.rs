@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
+use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use async_tungstenite::tungstenite::protocol::Role;
-use async_tungstenite::WebSocketStream;
 use common::*;
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use gmp_executor::net::{TcpListener, TcpStream, UnixListener, UnixStream};
@@ -23,19 +23,40 @@ fn http1_axum_json_and_path_params() {
         let (server, stop) = start(gmp_http::serve(listener, app()));
 
         let mut c = h1(addr).await;
-        assert_eq!(send1(&mut c, request("GET", "/users/42", "")).await, (200, "user 42".into()));
+        assert_eq!(
+            send1(&mut c, request("GET", "/users/42", "")).await,
+            (200, "user 42".into())
+        );
         // Same connection (keep-alive): the JSON extractor and a JSON response.
-        let (status, body) = send1(&mut c, request("POST", "/orders", r#"{"item":"tea","qty":3}"#)).await;
+        let (status, body) = send1(
+            &mut c,
+            request("POST", "/orders", r#"{"item":"tea","qty":3}"#),
+        )
+        .await;
         assert_eq!(status, 200);
         let order: Order = serde_json::from_str(&body).unwrap();
-        assert_eq!(order, Order { item: "TEA".into(), qty: 6 });
+        assert_eq!(
+            order,
+            Order {
+                item: "TEA".into(),
+                qty: 6
+            }
+        );
         // Extractor rejections reach the client.
-        assert_eq!(send1(&mut c, request("GET", "/users/notanumber", "")).await.0, 400);
+        assert_eq!(
+            send1(&mut c, request("GET", "/users/notanumber", ""))
+                .await
+                .0,
+            400
+        );
         assert_eq!(send1(&mut c, request("POST", "/orders", "{")).await.0, 400);
         assert_eq!(send1(&mut c, request("GET", "/nowhere", "")).await.0, 404);
 
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -60,14 +81,26 @@ fn http2_prior_knowledge_axum() {
             assert_eq!(res.status(), 200);
             let body = res.into_body().collect().await.unwrap().to_bytes();
             let order: Order = serde_json::from_slice(&body).unwrap();
-            assert_eq!(order, Order { item: format!("CUP{i}"), qty: 2 * i as u32 });
+            assert_eq!(
+                order,
+                Order {
+                    item: format!("CUP{i}"),
+                    qty: 2 * i as u32
+                }
+            );
         }
-        let res = c.send_request(request("GET", "http://localhost/users/7", "")).await.unwrap();
+        let res = c
+            .send_request(request("GET", "http://localhost/users/7", ""))
+            .await
+            .unwrap();
         let body = res.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"user 7");
 
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -84,14 +117,23 @@ fn unix_listener_http1_and_http2() {
         let io = UnixStream::connect(&path).await.unwrap();
         let (mut c, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
         gmp_executor::spawn(conn).detach();
-        assert_eq!(send1(&mut c, request("GET", "/users/5", "")).await, (200, "user 5".into()));
+        assert_eq!(
+            send1(&mut c, request("GET", "/users/5", "")).await,
+            (200, "user 5".into())
+        );
 
         let mut c2 = h2_over(UnixStream::connect(&path).await.unwrap()).await;
-        let res = c2.send_request(request("GET", "http://localhost/users/6", "")).await.unwrap();
+        let res = c2
+            .send_request(request("GET", "http://localhost/users/6", ""))
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
 
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     });
 }
@@ -106,11 +148,15 @@ fn oversized_header_gets_431() {
         // 8 KiB of header passes, 32 KiB does not.
         let mut c = h1(addr).await;
         let mut ok = request("GET", "/users/1", "");
-        ok.headers_mut().insert("x-pad", "a".repeat(8 * 1024).parse().unwrap());
+        ok.headers_mut()
+            .insert("x-pad", "a".repeat(8 * 1024).parse().unwrap());
         assert_eq!(send1(&mut c, ok).await.0, 200);
 
         let mut raw = TcpStream::connect(addr).await.unwrap();
-        let head = format!("GET /users/1 HTTP/1.1\r\nhost: x\r\nx-pad: {}\r\n\r\n", "a".repeat(32 * 1024));
+        let head = format!(
+            "GET /users/1 HTTP/1.1\r\nhost: x\r\nx-pad: {}\r\n\r\n",
+            "a".repeat(32 * 1024)
+        );
         // The server may close before reading all of it: ignore a failed write.
         let _ = raw.write_all(head.as_bytes()).await;
         let mut reply = Vec::new();
@@ -119,7 +165,10 @@ fn oversized_header_gets_431() {
         assert!(reply.starts_with("HTTP/1.1 431"), "got {reply:?}");
 
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -178,6 +227,9 @@ fn websocket_echo_through_hyper_upgrade() {
         // Other routes still answer alongside.
         assert_eq!(get1(addr, "/users/3").await, (200, "user 3".into()));
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }

@@ -38,12 +38,14 @@ fn in_flight_request_completes_and_new_connections_are_refused() {
         let addr = listener.local_addr().unwrap();
         let (started_tx, started_rx) = chan::bounded(1);
         let app = slow_app(started_tx, Some(Duration::from_millis(500)));
-        let (server, stop) = start(gmp_http::serve(listener, app).shutdown_timeout(Duration::from_secs(10)));
+        let (server, stop) =
+            start(gmp_http::serve(listener, app).shutdown_timeout(Duration::from_secs(10)));
 
         // An idle keep-alive connection, and one with a request in flight.
         let mut idle = TcpStream::connect(addr).await.unwrap();
         let mut busy = h1(addr).await;
-        let in_flight = gmp_executor::spawn(async move { send1(&mut busy, request("GET", "/slow", "")).await });
+        let in_flight =
+            gmp_executor::spawn(async move { send1(&mut busy, request("GET", "/slow", "")).await });
         started_rx.recv().await.unwrap();
 
         let cancelled_at = Instant::now();
@@ -56,7 +58,10 @@ fn in_flight_request_completes_and_new_connections_are_refused() {
                     // Reset: it reached the backlog as the listener closed.
                     Err(e) => {
                         use std::io::ErrorKind::{ConnectionRefused, ConnectionReset};
-                        assert!(matches!(e.kind(), ConnectionRefused | ConnectionReset), "{e}");
+                        assert!(
+                            matches!(e.kind(), ConnectionRefused | ConnectionReset),
+                            "{e}"
+                        );
                         break;
                     }
                     Ok(_) => gmp_executor::time::sleep(Duration::from_millis(10)).await,
@@ -66,15 +71,28 @@ fn in_flight_request_completes_and_new_connections_are_refused() {
         .await;
         // The idle connection is closed at once, not at the deadline.
         let mut buf = [0u8; 8];
-        let n = within(Duration::from_secs(5), "idle connection closed", idle.read(&mut buf)).await;
+        let n = within(
+            Duration::from_secs(5),
+            "idle connection closed",
+            idle.read(&mut buf),
+        )
+        .await;
         assert!(matches!(n, Ok(0) | Err(_)), "idle connection got {n:?}");
 
         // The request in flight finishes with its full response.
-        let answer = within(Duration::from_secs(5), "in-flight request", in_flight).await.unwrap();
+        let answer = within(Duration::from_secs(5), "in-flight request", in_flight)
+            .await
+            .unwrap();
         assert_eq!(answer, (200, "finished".to_owned()));
         // And serve returns when it has, well before its 10 s deadline.
-        within(Duration::from_secs(5), "serve after drain", server).await.unwrap().unwrap();
-        assert!(cancelled_at.elapsed() >= Duration::from_millis(400), "serve did not wait for the request");
+        within(Duration::from_secs(5), "serve after drain", server)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            cancelled_at.elapsed() >= Duration::from_millis(400),
+            "serve did not wait for the request"
+        );
     });
 }
 
@@ -101,10 +119,15 @@ fn http2_streams_in_flight_complete() {
         }
         stop.cancel();
         for p in pending {
-            let status = within(Duration::from_secs(5), "h2 stream", p).await.unwrap();
+            let status = within(Duration::from_secs(5), "h2 stream", p)
+                .await
+                .unwrap();
             assert_eq!(status.unwrap(), 200);
         }
-        within(Duration::from_secs(5), "serve after drain", server).await.unwrap().unwrap();
+        within(Duration::from_secs(5), "serve after drain", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -121,17 +144,32 @@ fn shutdown_deadline_drops_stuck_connections() {
         let mut stuck = h1(addr).await;
         let in_flight = gmp_executor::spawn(async move {
             stuck.ready().await.unwrap();
-            stuck.send_request(request("GET", "/slow", "")).await.map(|r| r.status())
+            stuck
+                .send_request(request("GET", "/slow", ""))
+                .await
+                .map(|r| r.status())
         });
         started_rx.recv().await.unwrap();
 
         let cancelled_at = Instant::now();
         stop.cancel();
-        within(Duration::from_secs(5), "serve by its deadline", server).await.unwrap().unwrap();
+        within(Duration::from_secs(5), "serve by its deadline", server)
+            .await
+            .unwrap()
+            .unwrap();
         let took = cancelled_at.elapsed();
-        assert!(took >= Duration::from_millis(250), "returned before the deadline: {took:?}");
+        assert!(
+            took >= Duration::from_millis(250),
+            "returned before the deadline: {took:?}"
+        );
         // The stuck request was dropped with its connection: the client sees an error.
-        let res = within(Duration::from_secs(5), "client of the dropped connection", in_flight).await.unwrap();
+        let res = within(
+            Duration::from_secs(5),
+            "client of the dropped connection",
+            in_flight,
+        )
+        .await
+        .unwrap();
         assert!(res.is_err(), "a dropped connection answered: {res:?}");
     });
 }
@@ -147,12 +185,20 @@ fn dropping_the_serve_future_drops_connections() {
         let mut stuck = h1(addr).await;
         let in_flight = gmp_executor::spawn(async move {
             stuck.ready().await.unwrap();
-            stuck.send_request(request("GET", "/slow", "")).await.map(|r| r.status())
+            stuck
+                .send_request(request("GET", "/slow", ""))
+                .await
+                .map(|r| r.status())
         });
         started_rx.recv().await.unwrap();
         server.abort();
-        let res = within(Duration::from_secs(5), "client after abort", in_flight).await.unwrap();
+        let res = within(Duration::from_secs(5), "client after abort", in_flight)
+            .await
+            .unwrap();
         assert!(res.is_err());
-        assert!(TcpStream::connect(addr).await.is_err(), "listener still open");
+        assert!(
+            TcpStream::connect(addr).await.is_err(),
+            "listener still open"
+        );
     });
 }

@@ -48,7 +48,11 @@ impl<T: AsyncRead + Unpin> hyper::rt::Read for Hyperized<T> {
 }
 
 impl<T: AsyncWrite + Unpin> hyper::rt::Write for Hyperized<T> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -67,7 +71,7 @@ struct TlsListener {
 
 /// A server-side TLS connection whose handshake runs on first use, in the connection's task.
 enum LazyTls {
-    Handshaking(tokio_rustls::Accept<TcpStream>),
+    Handshaking(Box<tokio_rustls::Accept<TcpStream>>),
     Ready(Box<tokio_rustls::server::TlsStream<TcpStream>>),
     Failed,
 }
@@ -78,7 +82,7 @@ impl LazyTls {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<&mut tokio_rustls::server::TlsStream<TcpStream>>> {
         if let LazyTls::Handshaking(accept) = self {
-            match ready!(Pin::new(accept).poll(cx)) {
+            match ready!(Pin::new(&mut **accept).poll(cx)) {
                 Ok(stream) => *self = LazyTls::Ready(Box::new(stream)),
                 Err(e) => {
                     *self = LazyTls::Failed;
@@ -107,7 +111,11 @@ impl hyper::rt::Read for LazyTls {
 }
 
 impl hyper::rt::Write for LazyTls {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let s = ready!(self.get_mut().poll_stream(cx))?;
         Pin::new(s).poll_write(cx, buf)
     }
@@ -127,7 +135,10 @@ impl gmp_http::Listener for TlsListener {
 
     async fn accept(&mut self) -> io::Result<(LazyTls, std::net::SocketAddr)> {
         let (tcp, addr) = self.tcp.accept().await?;
-        Ok((LazyTls::Handshaking(self.acceptor.accept(tcp)), addr))
+        Ok((
+            LazyTls::Handshaking(Box::new(self.acceptor.accept(tcp))),
+            addr,
+        ))
     }
 
     fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
@@ -163,7 +174,11 @@ fn tls_configs() -> (TlsAcceptor, TlsConnector, TlsConnector) {
         c.alpn_protocols = vec![alpn.to_vec()];
         TlsConnector::from(Arc::new(c))
     };
-    (TlsAcceptor::from(Arc::new(server)), client(b"http/1.1"), client(b"h2"))
+    (
+        TlsAcceptor::from(Arc::new(server)),
+        client(b"http/1.1"),
+        client(b"h2"),
+    )
 }
 
 async fn tls_connect(
@@ -188,21 +203,34 @@ fn https_http1_and_http2_through_serve() {
         assert_eq!(io.0.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
         let (mut c, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
         gmp_executor::spawn(conn).detach();
-        assert_eq!(send1(&mut c, request("GET", "/users/11", "")).await, (200, "user 11".into()));
-        let (status, body) = send1(&mut c, request("POST", "/orders", r#"{"item":"tls","qty":21}"#)).await;
+        assert_eq!(
+            send1(&mut c, request("GET", "/users/11", "")).await,
+            (200, "user 11".into())
+        );
+        let (status, body) = send1(
+            &mut c,
+            request("POST", "/orders", r#"{"item":"tls","qty":21}"#),
+        )
+        .await;
         assert_eq!((status, body.as_str()), (200, r#"{"item":"TLS","qty":42}"#));
 
         // HTTP/2 over TLS (ALPN h2).
         let io = tls_connect(&h2_connector, addr).await;
         assert_eq!(io.0.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
         let mut c2 = h2_over(io).await;
-        let res = c2.send_request(request("GET", "https://localhost/users/12", "")).await.unwrap();
+        let res = c2
+            .send_request(request("GET", "https://localhost/users/12", ""))
+            .await
+            .unwrap();
         assert_eq!(res.version(), hyper::Version::HTTP_2);
         let body = res.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"user 12");
 
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -224,13 +252,24 @@ fn stalled_tls_handshake_is_cut_off_and_does_not_block_accepts() {
             let (mut c, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
             gmp_executor::spawn(conn).detach();
             let path = format!("/users/{i}");
-            assert_eq!(send1(&mut c, request("GET", &path, "")).await, (200, format!("user {i}")));
+            assert_eq!(
+                send1(&mut c, request("GET", &path, "")).await,
+                (200, format!("user {i}"))
+            );
         }
         let mut buf = [0u8; 8];
-        let n = within(Duration::from_secs(5), "stalled handshake cut", stalled.read(&mut buf)).await;
+        let n = within(
+            Duration::from_secs(5),
+            "stalled handshake cut",
+            stalled.read(&mut buf),
+        )
+        .await;
         assert!(matches!(n, Ok(0) | Err(_)), "stalled client got {n:?}");
 
         stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server).await.unwrap().unwrap();
+        within(Duration::from_secs(10), "shutdown", server)
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
