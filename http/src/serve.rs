@@ -19,6 +19,10 @@
 //!   `header_read_timeout` covers later requests on a keep-alive connection (its timer starts
 //!   when hyper starts reading a head, idle time included).
 //!
+//! Every connection task watches the same two contexts; it polls each `Done` once (registering
+//! its waker) and then only reads the context's flag, so a busy server takes no shared lock per
+//! poll ([`Watch`]).
+//!
 //! Waiting for the connections to end is acquiring every permit of the limit's [`Semaphore`]:
 //! a task returns its permit when it ends, and no permit is handed out after the loop stops.
 //!
@@ -349,13 +353,14 @@ where
     // Dropping the serve future drops every connection.
     let stop_all = stop_all.guard();
     let mut backoff = BACKOFF_MIN;
+    let mut stop = shutdown.done();
 
     let result = loop {
-        let permit = match select(shutdown.done(), limit.clone().acquire_owned(1)).await {
+        let permit = match select(&mut stop, limit.clone().acquire_owned(1)).await {
             Either::Left(_) => break Ok(()),
             Either::Right((permit, _)) => permit,
         };
-        let accepted = match select(shutdown.done(), pin!(listener.accept())).await {
+        let accepted = match select(&mut stop, pin!(listener.accept())).await {
             Either::Left(_) => break Ok(()),
             Either::Right((accepted, _)) => accepted,
         };
@@ -383,7 +388,7 @@ where
                 }
                 drop(permit);
                 let pause = pin!(gmp_executor::time::sleep(backoff));
-                if let Either::Left(_) = select(shutdown.done(), pause).await {
+                if let Either::Left(_) = select(&mut stop, pause).await {
                     break Ok(());
                 }
                 backoff = (backoff * 2).min(BACKOFF_MAX);
@@ -470,19 +475,18 @@ impl Conn {
         let mut first_request = Some(Box::pin(gmp_executor::time::sleep(
             self.header_read_timeout,
         )));
-        let mut drain = Some(self.drain.done());
-        let mut hard_stop = self.hard_stop.done();
+        let mut drain = Watch::new(&self.drain);
+        let mut hard_stop = Watch::new(&self.hard_stop);
+        let mut draining = false;
         let ended = std::future::poll_fn(|cx| {
-            if let Some(d) = &mut drain {
-                if Pin::new(d).poll(cx).is_ready() {
-                    drain = None;
-                    conn.as_mut().graceful_shutdown();
-                }
+            if !draining && drain.is_done(cx) {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
             }
             if let Poll::Ready(res) = conn.as_mut().poll(cx) {
                 return Poll::Ready(res.map_err(|e| e.to_string()));
             }
-            if Pin::new(&mut hard_stop).poll(cx).is_ready() {
+            if hard_stop.is_done(cx) {
                 return Poll::Ready(Err("dropped at the shutdown deadline".into()));
             }
             if let Some(t) = &mut first_request {
@@ -504,6 +508,37 @@ impl Conn {
         if let Err(error) = ended {
             tracing::debug!(?addr, %error, "connection ended");
         }
+    }
+}
+
+/// Watches a context from a connection task, cheaply: the first check polls a [`context::Done`]
+/// (registering the task's waker with the context), later ones read the context's flag, sparing
+/// the lock of a context every connection shares on each poll of each connection. The waker
+/// registered stays right: a connection future is only polled by its own gmp task, whose wakers
+/// all wake that task.
+struct Watch {
+    ctx: Context,
+    done: context::Done,
+    registered: bool,
+}
+
+impl Watch {
+    fn new(ctx: &Context) -> Watch {
+        Watch {
+            ctx: ctx.clone(),
+            done: ctx.done(),
+            registered: false,
+        }
+    }
+
+    fn is_done(&mut self, cx: &mut TaskContext<'_>) -> bool {
+        if self.registered {
+            return self.ctx.is_done();
+        }
+        // `charged`: the poll must not return `Pending` for coop budget without registering.
+        let ready = gmp_executor::coop::charged(|| Pin::new(&mut self.done).poll(cx)).is_ready();
+        self.registered = !ready;
+        ready
     }
 }
 
