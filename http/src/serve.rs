@@ -21,7 +21,7 @@
 //!
 //! Every connection task watches the same two contexts; it polls each `Done` once (registering
 //! its waker) and then only reads the context's flag, so a busy server takes no shared lock per
-//! poll ([`Watch`]).
+//! poll (`Watch`).
 //!
 //! Waiting for the connections to end is acquiring every permit of the limit's [`Semaphore`]:
 //! a task returns its permit when it ends, and no permit is handed out after the loop stops.
