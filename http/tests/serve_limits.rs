@@ -38,8 +38,7 @@ async fn slow_loris(addr: std::net::SocketAddr, bytes: &[u8]) -> Option<(usize, 
 /// request answered.
 fn slow_client_is_cut_off(slow_bytes: &'static [u8]) {
     run(async move {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let server =
             gmp_http::serve(listener, app()).header_read_timeout(Duration::from_millis(500));
         let (server, stop) = start(server);
@@ -72,11 +71,7 @@ fn slow_client_is_cut_off(slow_bytes: &'static [u8]) {
             "only {answered} normal requests answered meanwhile"
         );
 
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }
 
@@ -98,8 +93,7 @@ fn slow_loris_http2_preface_is_cut_off() {
 #[test]
 fn silent_connection_is_dropped_after_header_timeout() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let server =
             gmp_http::serve(listener, app()).header_read_timeout(Duration::from_millis(300));
         let (server, stop) = start(server);
@@ -119,19 +113,14 @@ fn silent_connection_is_dropped_after_header_timeout() {
             "cut too early"
         );
 
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }
 
 #[test]
 fn flood_of_idle_connections_does_not_stop_a_normal_client() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let (server, stop) = start(gmp_http::serve(listener, app()));
 
         let mut idle = Vec::new();
@@ -163,19 +152,14 @@ fn flood_of_idle_connections_does_not_stop_a_normal_client() {
         assert!(still_open.is_err(), "an idle connection was closed early");
 
         drop(idle);
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }
 
 #[test]
 fn connection_limit_is_enforced() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let (server, stop) = start(gmp_http::serve(listener, app()).max_connections(2));
 
         let mut c1 = h1(addr).await;
@@ -202,11 +186,7 @@ fn connection_limit_is_enforced() {
         assert_eq!(send1(&mut c2, request("GET", "/users/2", "")).await.0, 200);
 
         drop(c2);
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }
 
@@ -286,11 +266,7 @@ fn accept_recovers_after_emfile() {
         .await;
         assert_eq!(answer, (200, "user 8".to_owned()));
         assert!(attempts.load(Ordering::Relaxed) >= 5);
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }
 

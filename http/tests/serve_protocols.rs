@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::time::Duration;
 
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::Message;
@@ -12,14 +11,13 @@ use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use async_tungstenite::tungstenite::protocol::Role;
 use common::*;
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
-use gmp_executor::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use gmp_executor::net::{TcpStream, UnixListener, UnixStream};
 use http_body_util::BodyExt;
 
 #[test]
 fn http1_axum_json_and_path_params() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let (server, stop) = start(gmp_http::serve(listener, app()));
 
         let mut c = h1(addr).await;
@@ -52,19 +50,14 @@ fn http1_axum_json_and_path_params() {
         assert_eq!(send1(&mut c, request("POST", "/orders", "{")).await.0, 400);
         assert_eq!(send1(&mut c, request("GET", "/nowhere", "")).await.0, 404);
 
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }
 
 #[test]
 fn http2_prior_knowledge_axum() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let (server, stop) = start(gmp_http::serve(listener, app()));
 
         let mut c = h2_over(TcpStream::connect(addr).await.unwrap()).await;
@@ -96,11 +89,7 @@ fn http2_prior_knowledge_axum() {
         let body = res.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"user 7");
 
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }
 
@@ -129,11 +118,7 @@ fn unix_listener_http1_and_http2() {
             .unwrap();
         assert_eq!(res.status(), 200);
 
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
         std::fs::remove_dir_all(&dir).unwrap();
     });
 }
@@ -141,8 +126,7 @@ fn unix_listener_http1_and_http2() {
 #[test]
 fn oversized_header_gets_431() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let (server, stop) = start(gmp_http::serve(listener, app()).max_header_size(16 * 1024));
 
         // 8 KiB of header passes, 32 KiB does not.
@@ -164,11 +148,7 @@ fn oversized_header_gets_431() {
         let reply = String::from_utf8_lossy(&reply);
         assert!(reply.starts_with("HTTP/1.1 431"), "got {reply:?}");
 
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }
 
@@ -205,8 +185,7 @@ use axum::response::IntoResponse;
 #[test]
 fn websocket_echo_through_hyper_upgrade() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let app = app().route("/ws", axum::routing::get(ws_echo));
         let (server, stop) = start(gmp_http::serve(listener, app));
 
@@ -226,10 +205,6 @@ fn websocket_echo_through_hyper_upgrade() {
 
         // Other routes still answer alongside.
         assert_eq!(get1(addr, "/users/3").await, (200, "user 3".into()));
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }

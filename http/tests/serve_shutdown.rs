@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use axum::routing::get;
 use common::*;
 use futures::AsyncReadExt;
-use gmp_executor::net::{TcpListener, TcpStream};
+use gmp_executor::net::TcpStream;
 use gmp_sync::chan;
 
 /// An app whose `/slow` route tells `started` it began, then answers after `delay`
@@ -34,8 +34,7 @@ fn slow_app(started: chan::Sender<()>, delay: Option<Duration>) -> axum::Router 
 #[test]
 fn in_flight_request_completes_and_new_connections_are_refused() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let (started_tx, started_rx) = chan::bounded(1);
         let app = slow_app(started_tx, Some(Duration::from_millis(500)));
         let (server, stop) =
@@ -99,8 +98,7 @@ fn in_flight_request_completes_and_new_connections_are_refused() {
 #[test]
 fn http2_streams_in_flight_complete() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let (started_tx, started_rx) = chan::bounded(4);
         let app = slow_app(started_tx, Some(Duration::from_millis(300)));
         let (server, stop) = start(gmp_http::serve(listener, app));
@@ -134,8 +132,7 @@ fn http2_streams_in_flight_complete() {
 #[test]
 fn shutdown_deadline_drops_stuck_connections() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let (started_tx, started_rx) = chan::bounded(1);
         let app = slow_app(started_tx, None);
         let server = gmp_http::serve(listener, app).shutdown_timeout(Duration::from_millis(300));
@@ -177,8 +174,7 @@ fn shutdown_deadline_drops_stuck_connections() {
 #[test]
 fn dropping_the_serve_future_drops_connections() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = listen().await;
         let (started_tx, started_rx) = chan::bounded(1);
         let (server, _stop) = start(gmp_http::serve(listener, slow_app(started_tx, None)));
 

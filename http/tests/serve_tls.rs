@@ -226,11 +226,7 @@ fn https_http1_and_http2_through_serve() {
         let body = res.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"user 12");
 
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }
 
@@ -266,10 +262,6 @@ fn stalled_tls_handshake_is_cut_off_and_does_not_block_accepts() {
         .await;
         assert!(matches!(n, Ok(0) | Err(_)), "stalled client got {n:?}");
 
-        stop.cancel();
-        within(Duration::from_secs(10), "shutdown", server)
-            .await
-            .unwrap()
-            .unwrap();
+        shut_down(server, stop).await;
     });
 }

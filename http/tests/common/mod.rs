@@ -118,3 +118,21 @@ pub async fn within<F: Future>(limit: Duration, what: &str, f: F) -> F::Output {
         Err(_) => panic!("{what}: not done within {limit:?}"),
     }
 }
+
+/// A TCP listener on a free loopback port, and its address.
+pub async fn listen() -> (gmp_executor::net::TcpListener, SocketAddr) {
+    let listener = gmp_executor::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+/// Cancels the server's context; it must return `Ok` soon.
+pub async fn shut_down(server: JoinHandle<io::Result<()>>, stop: CancelFunc) {
+    stop.cancel();
+    within(Duration::from_secs(10), "shutdown", server)
+        .await
+        .unwrap()
+        .unwrap();
+}
