@@ -204,6 +204,11 @@ impl<L: Listener, S> Serve<L, S> {
     /// takes longer is dropped (slow-loris clients). Default: 10 s
     /// ([`DEFAULT_HEADER_READ_TIMEOUT`]).
     ///
+    /// hyper's HTTP/1 timer starts as soon as it waits for the next head, so this is also how
+    /// long an idle HTTP/1 keep-alive connection stays open. An HTTP/2 connection that has sent
+    /// its first request is not timed: it stays until the client closes it or the server shuts
+    /// down, within [`max_connections`](Serve::max_connections).
+    ///
     /// # Examples
     ///
     /// ```
