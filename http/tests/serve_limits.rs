@@ -118,6 +118,43 @@ fn silent_connection_is_dropped_after_header_timeout() {
 }
 
 #[test]
+fn idle_keep_alive_connection_closes_after_header_timeout() {
+    run(async {
+        let (listener, addr) = listen().await;
+        let server =
+            gmp_http::serve(listener, app()).header_read_timeout(Duration::from_millis(300));
+        let (server, stop) = start(server);
+
+        let mut conn = TcpStream::connect(addr).await.unwrap();
+        conn.write_all(b"GET /users/4 HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+        // Keep-alive, then nothing: closed once the next head is 300 ms late.
+        let idle_from = Instant::now();
+        let n = within(
+            Duration::from_secs(5),
+            "idle keep-alive closed",
+            conn.read(&mut buf),
+        )
+        .await;
+        assert!(matches!(n, Ok(0) | Err(_)), "expected EOF, got {n:?}");
+        assert!(
+            idle_from.elapsed() >= Duration::from_millis(250),
+            "closed too early"
+        );
+
+        shut_down(server, stop).await;
+    });
+}
+
+#[test]
 fn flood_of_idle_connections_does_not_stop_a_normal_client() {
     run(async {
         let (listener, addr) = listen().await;
