@@ -203,6 +203,29 @@ pub use gmp_executor::net;
 #[cfg(feature = "hyper")]
 pub use gmp_executor::hyper;
 
+/// A web service on gmp (feature `http`): the `gmp-http` crate. [`http::serve()`] runs any
+/// tower service, an axum `Router` for instance, on a gmp listener: HTTP/1 and HTTP/2,
+/// upgrades, a header-read timeout, header size and connection limits, accept back-off on
+/// `EMFILE`, and graceful shutdown on a [`context::Context`]. No tokio runtime is involved.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn doc(app: axum::Router) -> std::io::Result<()> {
+/// let (ctx, stop) = gmp::context::with_cancel(&gmp::context::Context::background());
+/// // stop.cancel() on SIGINT, for instance
+/// # drop(stop);
+/// let listener = gmp::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// gmp::http::serve(listener, app).with_graceful_shutdown(ctx).await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The whole service, with JSON, path parameters, a websocket echo and shutdown on SIGINT, is
+/// `examples/axum_service.rs`.
+#[cfg(feature = "http")]
+pub use gmp_http as http;
+
 /// Runtime control and introspection: Go's `runtime` package.
 pub mod runtime {
     pub use gmp_executor::runtime::*;

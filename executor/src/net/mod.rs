@@ -11,7 +11,12 @@
 //! The stream types implement [`futures::io::AsyncRead`](futures_util::io::AsyncRead) and
 //! [`AsyncWrite`](futures_util::io::AsyncWrite), so `futures::io` utilities, codecs and protocol
 //! crates built on those traits work unchanged. With the `hyper` feature they also implement
-//! hyper 1.x's `rt::Read` and `rt::Write` (see [`crate::hyper`]).
+//! hyper 1.x's `rt::Read` and `rt::Write` (see [`crate::hyper`]). With the `tokio-io` feature
+//! they, and their owned halves, implement tokio's `io::AsyncRead` and `io::AsyncWrite`
+//! (reads into tokio's uninitialized `ReadBuf`, vectored writes, `poll_shutdown` shuts down the
+//! writing direction), so crates written against tokio's I/O traits (tokio-rustls, tokio-util's
+//! codecs, `tokio::io::copy`) run on gmp's sockets. tokio is then a dependency with no features:
+//! no tokio runtime, reactor or timer exists, and none is needed.
 //!
 //! Errors are the OS's [`std::io::Error`]s, returned, never panics: a refused connection, a
 //! reset peer, an address in use each fail the one operation, and the runtime keeps serving
@@ -83,6 +88,8 @@ mod addr;
 mod split;
 pub(crate) mod stream;
 mod tcp;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod udp;
 mod unix;
 

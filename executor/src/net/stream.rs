@@ -65,12 +65,13 @@ pub(crate) mod sealed {
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>>;
         fn shutdown_priv(&self, how: Shutdown) -> io::Result<()>;
-        /// Reads into `len` possibly uninitialized bytes at `ptr` (hyper's `ReadBufCursor`).
+        /// Reads into `len` possibly uninitialized bytes at `ptr` (hyper's `ReadBufCursor`, tokio's
+        /// `ReadBuf`).
         ///
         /// # Safety
         ///
         /// `ptr` must be valid for writes of `len` bytes for the duration of the call.
-        #[cfg(feature = "hyper")]
+        #[cfg(any(feature = "hyper", feature = "tokio-io"))]
         unsafe fn poll_read_uninit_priv(
             &self,
             cx: &mut Context<'_>,
@@ -124,7 +125,7 @@ where
 /// # Safety
 ///
 /// `ptr` must be valid for writes of `len` bytes for the duration of the call.
-#[cfg(feature = "hyper")]
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub(crate) unsafe fn poll_read_uninit<S>(
     io: &PollEvented<S>,
     cx: &mut Context<'_>,
@@ -222,7 +223,7 @@ macro_rules! stream_impls {
             fn shutdown_priv(&self, how: std::net::Shutdown) -> std::io::Result<()> {
                 self.io.get().shutdown(how)
             }
-            #[cfg(feature = "hyper")]
+            #[cfg(any(feature = "hyper", feature = "tokio-io"))]
             unsafe fn poll_read_uninit_priv(
                 &self,
                 cx: &mut std::task::Context<'_>,
