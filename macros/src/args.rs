@@ -1,5 +1,5 @@
 //! The attribute's arguments: `#[gmp::main(maxprocs = 4)]`, `#[gmp::test(allow_leaks)]`,
-//! `#[gmp::test(allow_panics)]`.
+//! `#[gmp::test(allow_panics)]`, `#[gmp::main(tokio_compat)]`.
 //!
 //! Parsing never gives up on the first mistake: every argument is checked, each error is kept
 //! with the span of the token that caused it, and the valid part of the arguments is still
@@ -28,6 +28,11 @@ pub(crate) struct Args {
     pub(crate) allow_panics: Option<Span>,
     /// Whether `allow_panics` was given, even with a bad value.
     allow_panics_seen: bool,
+    /// `tokio_compat`: the span of the argument's name (`Builder::tokio_compat(true)`, which
+    /// exists with the facade's `tokio-compat` feature).
+    pub(crate) tokio_compat: Option<Span>,
+    /// Whether `tokio_compat` was given, even with a bad value.
+    tokio_compat_seen: bool,
 }
 
 /// Which leaked tasks a test accepts.
@@ -39,7 +44,7 @@ pub(crate) enum AllowLeaks {
 }
 
 /// What every error message offers as the correct form.
-const EXPECTED: &str = "expected `maxprocs = N`, `allow_leaks` or `allow_panics`";
+const EXPECTED: &str = "expected `maxprocs = N`, `allow_leaks`, `allow_panics` or `tokio_compat`";
 
 /// The forms of `allow_leaks`.
 const ALLOW_LEAKS_FORMS: &str = "`allow_leaks` (no leak check), `allow_leaks = \"src/file.rs:12\"` \
@@ -80,6 +85,10 @@ impl Args {
         }
         if path.is_ident("allow_panics") {
             self.take_allow_panics(meta, errors);
+            return;
+        }
+        if path.is_ident("tokio_compat") {
+            self.take_tokio_compat(meta, errors);
             return;
         }
         if !path.is_ident("maxprocs") {
@@ -156,6 +165,24 @@ impl Args {
             other => errors.push(syn::Error::new(
                 other.span(),
                 "`allow_panics` takes no value: write `allow_panics`",
+            )),
+        }
+    }
+}
+
+impl Args {
+    fn take_tokio_compat(&mut self, meta: Meta, errors: &mut Errors) {
+        let span = meta.path().span();
+        if self.tokio_compat_seen {
+            errors.push(syn::Error::new(span, "duplicate argument `tokio_compat`"));
+            return;
+        }
+        self.tokio_compat_seen = true;
+        match meta {
+            Meta::Path(_) => self.tokio_compat = Some(span),
+            other => errors.push(syn::Error::new(
+                other.span(),
+                "`tokio_compat` takes no value: write `tokio_compat`",
             )),
         }
     }

@@ -12,6 +12,8 @@ pub(crate) mod metrics;
 pub(crate) mod panics;
 #[cfg(all(target_os = "linux", not(loom)))]
 pub(crate) mod signal;
+#[cfg(all(feature = "tokio-compat", not(loom)))]
+pub mod tokio_compat;
 
 pub use builder::{Builder, UnhandledPanic};
 pub use dump::{Dump, TaskInfo, TaskState, dump};

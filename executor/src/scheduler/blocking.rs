@@ -88,7 +88,11 @@ impl Pool {
         let s = shared.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("gmp-blocking-{name}"))
-            .spawn(move || s.blocking.thread_main());
+            .spawn(move || {
+                #[cfg(all(feature = "tokio-compat", not(loom)))]
+                let _tokio = crate::runtime::tokio_compat::enter(s.config.tokio_compat);
+                s.blocking.thread_main()
+            });
         if let Err(e) = spawned {
             self.state.lock().unwrap().threads -= 1;
             tracing::error!(

@@ -86,6 +86,9 @@ pub(crate) struct Config {
     pub(crate) global_queue_interval: u32,
     pub(crate) unhandled_panic: UnhandledPanic,
     pub(crate) deadlock_detection: bool,
+    /// Enter the tokio compat handle on every thread polling tasks (`runtime::tokio_compat`).
+    #[cfg(all(feature = "tokio-compat", not(loom)))]
+    pub(crate) tokio_compat: bool,
 }
 
 /// The state of one runtime shared by its workers, handles and tasks.
@@ -160,6 +163,8 @@ impl Shared {
                     global_queue_interval: builder.global_queue_interval,
                     unhandled_panic: builder.unhandled_panic,
                     deadlock_detection: builder.deadlock_detection,
+                    #[cfg(all(feature = "tokio-compat", not(loom)))]
+                    tokio_compat: builder.tokio_compat,
                 },
                 blocking: blocking::Pool::new(builder),
                 time: Arc::new(TimeDriver::new(n, unpark)),
@@ -189,6 +194,8 @@ impl Shared {
                 builder.on_thread_stop.clone(),
             );
             let spawned = tb.spawn(move || {
+                #[cfg(all(feature = "tokio-compat", not(loom)))]
+                let _tokio = crate::runtime::tokio_compat::enter(s.config.tokio_compat);
                 if let Some(f) = on_start {
                     f();
                 }
@@ -362,6 +369,8 @@ impl Shared {
         }
         let _enter = context::enter(self.clone());
         let _time = crate::time::driver::enter(self.time.clone(), 0);
+        #[cfg(all(feature = "tokio-compat", not(loom)))]
+        let _tokio = crate::runtime::tokio_compat::enter(self.config.tokio_compat);
         let parker = Arc::new(BlockOnParker {
             parker: Parker::new(),
             parked: AtomicBool::new(false),

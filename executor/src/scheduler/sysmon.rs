@@ -470,6 +470,8 @@ fn helper(shared: &Arc<Shared>) {
     {
         let _enter = crate::runtime::context::enter(shared.clone());
         let _time = crate::time::driver::enter(shared.time.clone(), 0);
+        #[cfg(all(feature = "tokio-compat", not(loom)))]
+        let _tokio = crate::runtime::tokio_compat::enter(shared.config.tokio_compat);
         while sysmon.helper_wanted.load(Ordering::Relaxed) && !shared.is_shutdown() {
             if let Some(task) = shared.inject.pop() {
                 task.header().on_poll_start(PLACE_HELPER);
