@@ -280,6 +280,37 @@ mod tests {
     }
 
     #[test]
+    fn tokio_compat_expansion() {
+        expands_to(
+            Kind::Main,
+            quote!(tokio_compat, maxprocs = 2),
+            quote!(
+                async fn main() {}
+            ),
+            quote! {
+                fn main() {
+                    async fn main() {}
+                    #[allow(clippy::expect_used)]
+                    let runtime = ::gmp::Builder::new().maxprocs(2).tokio_compat(true).build().expect("failed to build the gmp runtime");
+                    let output = runtime.block_on(main());
+                    ::core::mem::drop(runtime);
+                    output
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn tokio_compat_takes_no_value() {
+        let (_, err) = crate::args::Args::parse(quote!(tokio_compat = true));
+        let msg = err.expect("an error").to_string();
+        assert!(msg.contains("`tokio_compat` takes no value"), "{msg}");
+        let (_, err) = crate::args::Args::parse(quote!(tokio_compat, tokio_compat));
+        let msg = err.expect("an error").to_string();
+        assert!(msg.contains("duplicate argument `tokio_compat`"), "{msg}");
+    }
+
+    #[test]
     fn test_expansion() {
         expands_to(
             Kind::Test,
