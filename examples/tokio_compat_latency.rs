@@ -3,12 +3,14 @@
 //! client (hyper-util on gmp's reactor, no tokio runtime), to the same local hyper server on
 //! gmp, on one compat runtime.
 //!
-//! Sequential GETs on a kept-alive connection, in alternating rounds (reqwest, gmp-http, ...)
-//! so that machine noise falls on both; prints the median and p99 of each. One run, on whatever
+//! Sequential GETs on a kept-alive connection from one gmp task, alternating request by
+//! request (reqwest, gmp-http, reqwest, ...) so that machine noise falls on both; prints the
+//! median and p99 of each. One run, on whatever
 //! else the machine is doing: read the figures as a rough comparison, not a benchmark.
 //!
 //! Run: `cargo run --release --example tokio_compat_latency --features tokio-compat,http`
-//! (`N=4000` for more requests).
+//! (`N=4000` for more requests; `IN_BLOCK_ON=1` to send them from `block_on`'s thread instead of
+//! a gmp task).
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
@@ -30,8 +32,6 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    let rounds = 10;
-    let per_round = n.div_ceil(rounds);
 
     let plain = gmp::Builder::new().maxprocs(2).build().unwrap();
     let before = threads();
@@ -48,7 +48,7 @@ fn main() {
         gmp::runtime::tokio_compat::THREAD_NAME
     );
 
-    rt.block_on(async move {
+    let measure = async move {
         let listener = gmp::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         gmp::spawn(async move {
@@ -85,27 +85,18 @@ fn main() {
             let res = gmp_client.get(uri.clone()).await.unwrap();
             res.into_body().collect().await.unwrap();
         }
-        for _ in 0..rounds {
-            for _ in 0..per_round {
-                let start = Instant::now();
-                let body = reqwest
-                    .get(&url)
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap();
-                t_reqwest.push(start.elapsed());
-                assert_eq!(&body[..], b"hello");
-            }
-            for _ in 0..per_round {
-                let start = Instant::now();
-                let res = gmp_client.get(uri.clone()).await.unwrap();
-                let body = res.into_body().collect().await.unwrap().to_bytes();
-                t_gmp.push(start.elapsed());
-                assert_eq!(&body[..], b"hello");
-            }
+        for _ in 0..n {
+            let start = Instant::now();
+            let body = reqwest.get(&url).send().await.unwrap();
+            let body = body.bytes().await.unwrap();
+            t_reqwest.push(start.elapsed());
+            assert_eq!(&body[..], b"hello");
+
+            let start = Instant::now();
+            let res = gmp_client.get(uri.clone()).await.unwrap();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            t_gmp.push(start.elapsed());
+            assert_eq!(&body[..], b"hello");
         }
         for (name, t) in [
             ("reqwest (tokio-compat)", &mut t_reqwest),
@@ -119,5 +110,12 @@ fn main() {
                 percentile(t, 0.99).as_secs_f64() * 1e6,
             );
         }
-    });
+    };
+    if std::env::var_os("IN_BLOCK_ON").is_some() {
+        println!("measuring from block_on's thread");
+        rt.block_on(measure);
+    } else {
+        println!("measuring from a gmp task");
+        rt.block_on(rt.spawn(measure)).unwrap();
+    }
 }
