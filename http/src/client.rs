@@ -1,10 +1,10 @@
 //! An HTTP client on gmp: hyper-util's pooled client with a gmp connector, and no tokio runtime.
 //!
 //! - [`Connector`] is a `tower::Service<Uri>` that hyper-util's
-//!   [`legacy::Client`](hyper_util::client::legacy::Client) dials with: it resolves the host
+//!   [`legacy::Client`] dials with: it resolves the host
 //!   through gmp ([`gmp_executor::net::lookup_host`]: the system resolver on gmp's blocking pool,
 //!   so a slow DNS server never blocks a worker), connects a gmp
-//!   [`TcpStream`](gmp_executor::net::TcpStream), and bounds the whole dial (DNS included, as
+//!   [`TcpStream`], and bounds the whole dial (DNS included, as
 //!   Go's `net.Dialer.Timeout`) by a connect timeout.
 //! - [`TcpConn`], what it yields, implements hyper's `rt::Read`/`rt::Write` and hyper-util's
 //!   [`Connection`], and puts a [`ConnectInfo`] (the connection's addresses) into each response's
