@@ -154,37 +154,50 @@ impl Args {
 
 impl Args {
     fn take_allow_panics(&mut self, meta: Meta, errors: &mut Errors) {
-        let span = meta.path().span();
-        if self.allow_panics_seen {
-            errors.push(syn::Error::new(span, "duplicate argument `allow_panics`"));
-            return;
-        }
-        self.allow_panics_seen = true;
-        match meta {
-            Meta::Path(_) => self.allow_panics = Some(span),
-            other => errors.push(syn::Error::new(
-                other.span(),
-                "`allow_panics` takes no value: write `allow_panics`",
-            )),
-        }
+        take_flag(
+            meta,
+            "allow_panics",
+            &mut self.allow_panics_seen,
+            &mut self.allow_panics,
+            errors,
+        );
+    }
+
+    fn take_tokio_compat(&mut self, meta: Meta, errors: &mut Errors) {
+        take_flag(
+            meta,
+            "tokio_compat",
+            &mut self.tokio_compat_seen,
+            &mut self.tokio_compat,
+            errors,
+        );
     }
 }
 
-impl Args {
-    fn take_tokio_compat(&mut self, meta: Meta, errors: &mut Errors) {
-        let span = meta.path().span();
-        if self.tokio_compat_seen {
-            errors.push(syn::Error::new(span, "duplicate argument `tokio_compat`"));
-            return;
-        }
-        self.tokio_compat_seen = true;
-        match meta {
-            Meta::Path(_) => self.tokio_compat = Some(span),
-            other => errors.push(syn::Error::new(
-                other.span(),
-                "`tokio_compat` takes no value: write `tokio_compat`",
-            )),
-        }
+/// A bare flag argument `name` (`allow_panics`, `tokio_compat`): records its span in `slot`,
+/// or the error (a second one, or one with a value).
+fn take_flag(
+    meta: Meta,
+    name: &str,
+    seen: &mut bool,
+    slot: &mut Option<Span>,
+    errors: &mut Errors,
+) {
+    let span = meta.path().span();
+    if *seen {
+        errors.push(syn::Error::new(
+            span,
+            format!("duplicate argument `{name}`"),
+        ));
+        return;
+    }
+    *seen = true;
+    match meta {
+        Meta::Path(_) => *slot = Some(span),
+        other => errors.push(syn::Error::new(
+            other.span(),
+            format!("`{name}` takes no value: write `{name}`"),
+        )),
     }
 }
 
