@@ -42,7 +42,9 @@
 /// instance, before returning.
 ///
 /// The runtime is a default [`Builder`]'s: `GOMAXPROCS` workers when that environment variable
-/// is set, otherwise one per core. `maxprocs = N` sets the number.
+/// is set, otherwise one per core. `maxprocs = N` sets the number. `tokio_compat` (feature
+/// `tokio-compat`) builds it with `Builder::tokio_compat(true)`, so crates that need tokio's
+/// timer or reactor work in it (see `gmp::runtime::tokio_compat`).
 ///
 /// # Examples
 ///
@@ -87,7 +89,8 @@ pub use gmp_macros::main;
 /// site and state (what uber-go/goleak does for Go tests). Each test has its own runtime, so
 /// tests running in parallel never see each other's tasks. `allow_leaks` turns the check off;
 /// `allow_leaks = "src/file.rs:12"` or `allow_leaks = ["a.rs", "b.rs:7"]` ignores the tasks
-/// spawned there (a path suffix, optionally with a line and column).
+/// spawned there (a path suffix, optionally with a line and column). `maxprocs = N` and
+/// `tokio_compat` (feature `tokio-compat`) configure the runtime as for [`main`].
 ///
 /// A task that panics with nobody observing the panic also fails the test, with the panic's
 /// message and the task's spawn site, as any goroutine's panic fails a Go test binary. A panic

@@ -29,6 +29,9 @@ pub(crate) struct Pool {
     cvar: Condvar,
     max_threads: usize,
     keep_alive: Duration,
+    /// Enter the tokio compat handle on the pool's threads (`crate::tokio_compat`).
+    #[cfg(all(feature = "tokio-compat", not(loom)))]
+    tokio_compat: bool,
 }
 
 struct State {
@@ -49,7 +52,9 @@ struct State {
 
 impl Pool {
     /// A pool of at most `max_threads` threads, each exiting after `keep_alive` idle.
-    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> Pool {
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration, tokio_compat: bool) -> Pool {
+        #[cfg(not(all(feature = "tokio-compat", not(loom))))]
+        let _ = tokio_compat;
         Pool {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -64,6 +69,8 @@ impl Pool {
             cvar: Condvar::new(),
             max_threads,
             keep_alive,
+            #[cfg(all(feature = "tokio-compat", not(loom)))]
+            tokio_compat,
         }
     }
 
@@ -93,7 +100,11 @@ impl Pool {
         let pool = self.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("gmp-blocking-{name}"))
-            .spawn(move || pool.thread_main());
+            .spawn(move || {
+                #[cfg(all(feature = "tokio-compat", not(loom)))]
+                let _tokio = crate::tokio_compat::enter(pool.tokio_compat);
+                pool.thread_main()
+            });
         if let Err(e) = spawned {
             self.state.lock().unwrap().threads -= 1;
             tracing::error!(

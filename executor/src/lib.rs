@@ -93,6 +93,10 @@ pub mod runtime;
 pub(crate) mod scheduler;
 pub mod task;
 pub mod time;
+/// The tokio-compat route; public as [`runtime::tokio_compat`].
+#[cfg(all(feature = "tokio-compat", not(loom)))]
+#[doc(hidden)]
+pub mod tokio_compat;
 
 pub use runtime::{Builder, Handle, Runtime, spawn, spawn_blocking};
 pub use task::{JoinError, JoinHandle, yield_now};

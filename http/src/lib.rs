@@ -9,6 +9,8 @@
 //!   a gmp [`Context`](gmp_sync::Context).
 //! - [`FuturesIo`]: futures-io's traits over hyper's I/O, for websockets on an upgraded
 //!   connection with a runtime-agnostic crate (async-tungstenite with no runtime feature).
+//! - [`client`]: hyper-util's pooled HTTP client with a gmp connector (DNS through gmp, connect
+//!   timeout, HTTP/1 keep-alive pool, HTTP/2).
 //!
 //! Through the facade: `gmp::http` with feature `http`.
 //!
@@ -42,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client;
 mod io;
 mod listener;
 pub mod serve;

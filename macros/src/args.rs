@@ -1,5 +1,5 @@
 //! The attribute's arguments: `#[gmp::main(maxprocs = 4)]`, `#[gmp::test(allow_leaks)]`,
-//! `#[gmp::test(allow_panics)]`.
+//! `#[gmp::test(allow_panics)]`, `#[gmp::main(tokio_compat)]`.
 //!
 //! Parsing never gives up on the first mistake: every argument is checked, each error is kept
 //! with the span of the token that caused it, and the valid part of the arguments is still
@@ -28,6 +28,11 @@ pub(crate) struct Args {
     pub(crate) allow_panics: Option<Span>,
     /// Whether `allow_panics` was given, even with a bad value.
     allow_panics_seen: bool,
+    /// `tokio_compat`: the span of the argument's name (`Builder::tokio_compat(true)`, which
+    /// exists with the facade's `tokio-compat` feature).
+    pub(crate) tokio_compat: Option<Span>,
+    /// Whether `tokio_compat` was given, even with a bad value.
+    tokio_compat_seen: bool,
 }
 
 /// Which leaked tasks a test accepts.
@@ -39,7 +44,7 @@ pub(crate) enum AllowLeaks {
 }
 
 /// What every error message offers as the correct form.
-const EXPECTED: &str = "expected `maxprocs = N`, `allow_leaks` or `allow_panics`";
+const EXPECTED: &str = "expected `maxprocs = N`, `allow_leaks`, `allow_panics` or `tokio_compat`";
 
 /// The forms of `allow_leaks`.
 const ALLOW_LEAKS_FORMS: &str = "`allow_leaks` (no leak check), `allow_leaks = \"src/file.rs:12\"` \
@@ -80,6 +85,10 @@ impl Args {
         }
         if path.is_ident("allow_panics") {
             self.take_allow_panics(meta, errors);
+            return;
+        }
+        if path.is_ident("tokio_compat") {
+            self.take_tokio_compat(meta, errors);
             return;
         }
         if !path.is_ident("maxprocs") {
@@ -145,19 +154,50 @@ impl Args {
 
 impl Args {
     fn take_allow_panics(&mut self, meta: Meta, errors: &mut Errors) {
-        let span = meta.path().span();
-        if self.allow_panics_seen {
-            errors.push(syn::Error::new(span, "duplicate argument `allow_panics`"));
-            return;
-        }
-        self.allow_panics_seen = true;
-        match meta {
-            Meta::Path(_) => self.allow_panics = Some(span),
-            other => errors.push(syn::Error::new(
-                other.span(),
-                "`allow_panics` takes no value: write `allow_panics`",
-            )),
-        }
+        take_flag(
+            meta,
+            "allow_panics",
+            &mut self.allow_panics_seen,
+            &mut self.allow_panics,
+            errors,
+        );
+    }
+
+    fn take_tokio_compat(&mut self, meta: Meta, errors: &mut Errors) {
+        take_flag(
+            meta,
+            "tokio_compat",
+            &mut self.tokio_compat_seen,
+            &mut self.tokio_compat,
+            errors,
+        );
+    }
+}
+
+/// A bare flag argument `name` (`allow_panics`, `tokio_compat`): records its span in `slot`,
+/// or the error (a second one, or one with a value).
+fn take_flag(
+    meta: Meta,
+    name: &str,
+    seen: &mut bool,
+    slot: &mut Option<Span>,
+    errors: &mut Errors,
+) {
+    let span = meta.path().span();
+    if *seen {
+        errors.push(syn::Error::new(
+            span,
+            format!("duplicate argument `{name}`"),
+        ));
+        return;
+    }
+    *seen = true;
+    match meta {
+        Meta::Path(_) => *slot = Some(span),
+        other => errors.push(syn::Error::new(
+            other.span(),
+            format!("`{name}` takes no value: write `{name}`"),
+        )),
     }
 }
 

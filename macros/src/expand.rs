@@ -152,6 +152,11 @@ fn with_runtime(kind: Kind, args: &Args, f: Function) -> TokenStream {
     let name = &sig.ident;
     let test_attr = (kind == Kind::Test).then(|| quote!(#[::core::prelude::v1::test]));
     let maxprocs = args.maxprocs.as_ref().map(|n| quote!(.maxprocs(#n)));
+    // Spanned on the argument: without the facade's `tokio-compat` feature the method is
+    // missing, and the error points at `tokio_compat`.
+    let tokio_compat = args
+        .tokio_compat
+        .map(|span| quote::quote_spanned!(span=> .tokio_compat(true)));
     let runtime = Ident::new("runtime", Span::mixed_site());
     let output = Ident::new("output", Span::mixed_site());
 
@@ -193,7 +198,7 @@ fn with_runtime(kind: Kind, args: &Args, f: Function) -> TokenStream {
     let run = if sig.inputs.is_empty() {
         quote! {
             #[allow(clippy::expect_used)]
-            let #runtime = ::gmp::Builder::new() #maxprocs .build().expect("failed to build the gmp runtime");
+            let #runtime = ::gmp::Builder::new() #maxprocs #tokio_compat .build().expect("failed to build the gmp runtime");
             let #output = #runtime.block_on(#name());
             #leak_check
             // Main returns, everything ends: dropping the runtime stops its workers and drops
@@ -272,6 +277,37 @@ mod tests {
                 }
             },
         );
+    }
+
+    #[test]
+    fn tokio_compat_expansion() {
+        expands_to(
+            Kind::Main,
+            quote!(tokio_compat, maxprocs = 2),
+            quote!(
+                async fn main() {}
+            ),
+            quote! {
+                fn main() {
+                    async fn main() {}
+                    #[allow(clippy::expect_used)]
+                    let runtime = ::gmp::Builder::new().maxprocs(2).tokio_compat(true).build().expect("failed to build the gmp runtime");
+                    let output = runtime.block_on(main());
+                    ::core::mem::drop(runtime);
+                    output
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn tokio_compat_takes_no_value() {
+        let (_, err) = crate::args::Args::parse(quote!(tokio_compat = true));
+        let msg = err.expect("an error").to_string();
+        assert!(msg.contains("`tokio_compat` takes no value"), "{msg}");
+        let (_, err) = crate::args::Args::parse(quote!(tokio_compat, tokio_compat));
+        let msg = err.expect("an error").to_string();
+        assert!(msg.contains("duplicate argument `tokio_compat`"), "{msg}");
     }
 
     #[test]

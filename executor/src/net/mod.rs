@@ -56,6 +56,23 @@
 //! # }).unwrap();
 //! ```
 //!
+//! With the `tokio-io` feature, tokio's `AsyncReadExt`/`AsyncWriteExt` (and tokio-rustls,
+//! tokio-util's codecs) on a gmp socket, no tokio runtime:
+//!
+//! ```
+//! # #[cfg(feature = "tokio-io")]
+//! # gmp_executor::Runtime::new().unwrap().block_on(async {
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! let (mut a, mut b) = gmp_executor::net::UnixStream::pair()?;
+//! a.write_all(b"ping").await?;
+//! AsyncWriteExt::shutdown(&mut a).await?; // the peer reads EOF
+//! let mut got = String::new();
+//! b.read_to_string(&mut got).await?;
+//! assert_eq!(got, "ping");
+//! # std::io::Result::Ok(())
+//! # }).unwrap();
+//! ```
+//!
 //! # Design
 //!
 //! Each socket owns a `PollEvented`: the mio socket plus its registration with a reactor (the

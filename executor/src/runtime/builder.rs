@@ -54,6 +54,8 @@ pub struct Builder {
     pub(crate) sysmon: bool,
     pub(crate) sysmon_threshold: std::time::Duration,
     pub(crate) dump_on_sigquit: bool,
+    #[cfg(all(feature = "tokio-compat", not(loom)))]
+    pub(crate) tokio_compat: bool,
 }
 
 impl fmt::Debug for Builder {
@@ -103,6 +105,8 @@ impl Builder {
             sysmon: !cfg!(loom),
             sysmon_threshold: crate::scheduler::sysmon::DEFAULT_THRESHOLD,
             dump_on_sigquit: false,
+            #[cfg(all(feature = "tokio-compat", not(loom)))]
+            tokio_compat: false,
         }
     }
 
@@ -408,11 +412,44 @@ impl Builder {
         }
     }
 
+    /// The tokio-compat route (feature `tokio-compat`, default off): enter a tokio runtime's
+    /// handle on every worker thread, every blocking-pool thread, and the thread in
+    /// [`block_on`](Runtime::block_on) for the call, so that tokio's timer, reactor and spawner
+    /// work inside this runtime's tasks (`tokio::time::sleep`, `tokio::net`, `tower::timeout`,
+    /// `reqwest`). One tokio thread, started on the first build with this on, drives tokio's
+    /// drivers for the whole process; see [`crate::runtime::tokio_compat`] for the design, the
+    /// costs, and the trap of a tokio future made outside the context.
+    ///
+    /// Turning it on turns [deadlock detection](Self::deadlock_detection) off: tokio's thread
+    /// wakes tasks through wakers gmp cannot see.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = gmp_executor::Builder::new().tokio_compat(true).build().unwrap();
+    /// let n = rt.block_on(async {
+    ///     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let accept = gmp_executor::spawn(async move { listener.accept().await.map(|_| 1) });
+    ///     let _conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ///     tokio::time::sleep(Duration::from_millis(1)).await;
+    ///     accept.await.unwrap().unwrap()
+    /// });
+    /// assert_eq!(n, 1);
+    /// ```
+    #[cfg(all(feature = "tokio-compat", not(loom)))]
+    pub fn tokio_compat(&mut self, enabled: bool) -> &mut Self {
+        self.tokio_compat = enabled;
+        self
+    }
+
     /// Starts the runtime's worker threads.
     ///
     /// # Errors
     ///
-    /// Fails if `GOMAXPROCS` is malformed or a thread cannot be spawned.
+    /// Fails if `GOMAXPROCS` is malformed or a thread cannot be spawned (or, with
+    /// [`tokio_compat`](Self::tokio_compat), if the tokio runtime cannot be started).
     ///
     /// # Examples
     ///
@@ -421,7 +458,17 @@ impl Builder {
     /// assert_eq!(rt.block_on(async { 1 }), 1);
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let shared = crate::scheduler::Shared::start(self.config()?)?;
+        #[allow(unused_mut)]
+        let mut config = self.config()?;
+        #[cfg(all(feature = "tokio-compat", not(loom)))]
+        if self.tokio_compat {
+            crate::tokio_compat::handle()?;
+            // tokio's thread holds wakers gmp cannot see: a task asleep on a tokio timer would
+            // read as a deadlock.
+            config.deadlock_detection = false;
+            config.tokio_compat = true;
+        }
+        let shared = crate::scheduler::Shared::start(config)?;
         if self.dump_on_sigquit {
             #[cfg(all(target_os = "linux", not(loom)))]
             if let Err(e) = super::signal::register(&shared) {
@@ -449,6 +496,7 @@ impl Builder {
             blocking_keep_alive: self.blocking_keep_alive,
             sysmon: self.sysmon,
             sysmon_threshold: self.sysmon_threshold,
+            tokio_compat: false,
         })
     }
 }

@@ -20,6 +20,9 @@ pub(crate) mod metrics;
 #[cfg(all(target_os = "linux", not(loom)))]
 pub(crate) mod signal;
 mod spawn;
+#[cfg(all(feature = "tokio-compat", not(loom)))]
+#[doc(inline)]
+pub use crate::tokio_compat;
 
 pub use builder::{Builder, UnhandledPanic};
 pub use dump::{Dump, TaskInfo, TaskState, dump};

@@ -109,6 +109,9 @@ pub(crate) struct Config {
     pub(crate) blocking_keep_alive: Duration,
     pub(crate) sysmon: bool,
     pub(crate) sysmon_threshold: Duration,
+    /// Enter the tokio compat handle on every thread that polls tasks (`crate::tokio_compat`;
+    /// always false without the `tokio-compat` feature).
+    pub(crate) tokio_compat: bool,
 }
 
 /// The state of one runtime shared by its workers, handles and tasks.
@@ -194,6 +197,7 @@ impl Shared {
                 blocking: Arc::new(crate::blocking::Pool::new(
                     config.max_blocking_threads,
                     config.blocking_keep_alive,
+                    config.tokio_compat,
                 )),
                 time: Arc::new(TimeDriver::new(n, unpark).with_spawner(spawner)),
                 #[cfg(not(loom))]
@@ -224,6 +228,8 @@ impl Shared {
                 config.on_thread_stop.clone(),
             );
             let spawned = tb.spawn(move || {
+                #[cfg(all(feature = "tokio-compat", not(loom)))]
+                let _tokio = crate::tokio_compat::enter(s.config.tokio_compat);
                 if let Some(f) = on_start {
                     f();
                 }
@@ -349,6 +355,8 @@ impl Shared {
     /// sockets on its reactor.
     pub(crate) fn enter(self: &Arc<Shared>) -> Entered {
         Entered {
+            #[cfg(all(feature = "tokio-compat", not(loom)))]
+            _tokio: crate::tokio_compat::enter(self.config.tokio_compat),
             _context: context::enter(self.clone()),
             _time: crate::time::binding::enter(&self.time, 0),
             #[cfg(not(loom))]
@@ -517,6 +525,8 @@ pub(crate) const NO_TIMER_OWNER: usize = usize::MAX;
 
 /// A non-worker thread's entry into a runtime ([`Shared::enter`]).
 pub(crate) struct Entered {
+    #[cfg(all(feature = "tokio-compat", not(loom)))]
+    _tokio: crate::tokio_compat::Entered,
     _context: context::EnterGuard,
     _time: crate::time::binding::EnterGuard,
     #[cfg(not(loom))]
