@@ -135,7 +135,6 @@ impl Idle {
         self.sleepers.lock().unwrap().last().copied()
     }
 
-    #[allow(dead_code)] // runtime metrics
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.state.load(Ordering::SeqCst))
     }
