@@ -133,7 +133,11 @@ impl UnixListener {
     /// # });
     /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let (stream, peer) = ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()))?;
+        let Poll::Ready(accepted) = self.io.poll_io(cx, Direction::Read, |l| l.accept()) else {
+            crate::runtime::waiting_on(crate::runtime::WaitReason::IoAccept);
+            return Poll::Pending;
+        };
+        let (stream, peer) = accepted?;
         Poll::Ready(UnixStream::from_mio(stream).map(|s| (s, peer)))
     }
 

@@ -12,11 +12,13 @@ pub(crate) mod metrics;
 pub(crate) mod panics;
 #[cfg(all(target_os = "linux", not(loom)))]
 pub(crate) mod signal;
+pub(crate) mod wait;
 
 pub use builder::{Builder, UnhandledPanic};
 pub use dump::{Dump, TaskInfo, TaskState, dump};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use panics::{KEPT_PANICS, PanicRecord, UnhandledPanics};
+pub use wait::{WaitReason, waiting_on, waiting_on_select};
 
 use std::fmt;
 use std::future::Future;

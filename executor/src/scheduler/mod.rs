@@ -292,7 +292,7 @@ impl Shared {
             blocking::BlockingSchedule(this.clone()),
             id,
             location,
-            this.registry.shard_for(this.num_workers()),
+            this.registry.shard_for(this.num_workers()) | crate::task::header::BLOCKING_JOB,
         );
         // SAFETY: a new task holds a reference for its first Notified.
         let notified = unsafe { Notified::from_raw(raw) };

@@ -181,7 +181,11 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         std::task::ready!(crate::coop::poll_proceed(cx));
-        self.get_mut().poll_elapsed(cx)
+        let res = self.get_mut().poll_elapsed(cx);
+        if res.is_pending() {
+            crate::runtime::waiting_on(crate::runtime::WaitReason::Sleep);
+        }
+        res
     }
 }
 
