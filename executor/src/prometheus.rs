@@ -4,7 +4,7 @@
 //! A [`RuntimeCollector`] is a [`prometheus_client`] collector: registered once, it reads the
 //! runtime's counters ([`RuntimeMetrics`](crate::runtime::RuntimeMetrics)) at every scrape and
 //! turns them into metric families: live tasks (`gmp_tasks`, gmp's `go_goroutines`), tasks by
-//! state, spawned/completed/panicked totals, workers (parked, searching), per-worker polls,
+//! state and by wait reason, spawned/completed/panicked totals, workers (parked, searching), per-worker polls,
 //! steals, LIFO hits and budget-forced yields, queue depths, sysmon's hand-offs, the blocking
 //! pool, live timers and reactor registrations. [`render`] encodes a registry for an HTTP
 //! response, in the format the scraper asked for.
@@ -40,10 +40,10 @@
 //! # Cost of a scrape
 //!
 //! Reading [`RuntimeMetrics`](crate::runtime::RuntimeMetrics) takes a few locks once, briefly
-//! (see its module). Tasks by state walk the live-task registry as a [dump](crate::runtime::dump)
+//! (see its module). Tasks by state and wait reason walk the live-task registry as a [dump](crate::runtime::dump)
 //! does (a chunk of tasks per lock hold, never stopping the runtime), which is proportional to
 //! the number of live tasks: about a millisecond per 10,000 tasks. A service with millions of
-//! live tasks scraped often can leave that family out with
+//! live tasks scraped often can leave those families out with
 //! [`RuntimeCollector::task_states`]`(false)`.
 //!
 //! The collector only reads: no scrape can change the runtime.
@@ -58,7 +58,7 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 
-use crate::runtime::{Handle, RuntimeMetrics, TaskState};
+use crate::runtime::{Handle, RuntimeMetrics, TaskState, WaitReason};
 use crate::scheduler::Shared;
 
 /// The `prometheus-client` crate this module builds on, for registering metrics of your own
@@ -82,6 +82,7 @@ pub const TEXT_CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text
 /// | --- | --- | --- |
 /// | `gmp_tasks` | gauge | tasks alive now (Go's `go_goroutines`) |
 /// | `gmp_tasks_by_state{state}` | gauge | live tasks by state: `runnable`, `running`, `waiting`, `blocking` |
+/// | `gmp_tasks_waiting{reason}` | gauge | waiting tasks by [wait reason](WaitReason) (`chan receive`, `select`, `sleep`, `IO wait (read)`, `sync.Mutex.Lock`, ...; `waiting` for a foreign future) |
 /// | `gmp_tasks_spawned` | counter | tasks spawned (blocking jobs included) |
 /// | `gmp_tasks_completed` | counter | tasks completed (output, panic or cancellation) |
 /// | `gmp_tasks_panicked` | counter | tasks whose output was a panic |
@@ -175,7 +176,7 @@ impl RuntimeCollector {
         RuntimeCollector::new(&Handle::current())
     }
 
-    /// Whether to export `gmp_tasks_by_state` (default: yes). It walks the live-task registry
+    /// Whether to export `gmp_tasks_by_state` and `gmp_tasks_waiting` (default: yes). It walks the live-task registry
     /// at each scrape, about a millisecond per 10,000 live tasks; `gmp_tasks` is exported
     /// either way.
     ///
@@ -188,7 +189,7 @@ impl RuntimeCollector {
     /// let collector = gmp_executor::prometheus::RuntimeCollector::new(rt.handle()).task_states(false);
     /// registry.register_collector(Box::new(collector));
     /// let (_, body) = gmp_executor::prometheus::render(&registry, None).unwrap();
-    /// assert!(!body.contains("gmp_tasks_by_state"));
+    /// assert!(!body.contains("gmp_tasks_by_state") && !body.contains("gmp_tasks_waiting"));
     /// ```
     #[must_use]
     pub fn task_states(mut self, on: bool) -> RuntimeCollector {
@@ -196,14 +197,16 @@ impl RuntimeCollector {
         self
     }
 
-    /// Live tasks counted by state, every state present (zero included).
-    fn count_states(&self) -> [(&'static str, u64); 4] {
-        let mut counts = [
+    /// Live tasks counted by state, and waiting tasks by wait reason; every state and reason
+    /// present, zeros included (a series that vanishes at zero breaks `rate` and alerts).
+    fn count_states(&self) -> ([(&'static str, u64); 4], Vec<(&'static str, u64)>) {
+        let mut states = [
             ("runnable", 0),
             ("running", 0),
             ("waiting", 0),
             ("blocking", 0),
         ];
+        let mut reasons: Vec<(WaitReason, u64)> = WaitReason::ALL.iter().map(|&r| (r, 0)).collect();
         let dump = crate::runtime::Dump::collect(&self.shared, |_| true);
         for task in dump.tasks() {
             let i = match task.state {
@@ -212,9 +215,16 @@ impl RuntimeCollector {
                 TaskState::Waiting => 2,
                 TaskState::Blocking => 3,
             };
-            counts[i].1 += 1;
+            states[i].1 += 1;
+            if let Some(reason) = task.wait_reason() {
+                match reasons.iter_mut().find(|(r, _)| *r == reason) {
+                    Some((_, n)) => *n += 1,
+                    None => reasons.push((reason, 1)),
+                }
+            }
         }
-        counts
+        let reasons = reasons.into_iter().map(|(r, n)| (r.as_str(), n)).collect();
+        (states, reasons)
     }
 }
 
@@ -255,7 +265,12 @@ impl Collector for RuntimeCollector {
     fn encode(&self, mut e: DescriptorEncoder<'_>) -> fmt::Result {
         let m = RuntimeMetrics::collect(&self.shared);
         let e = &mut e;
-        gauge(e, "gmp_tasks", "Tasks alive now (Go's go_goroutines).", m.tasks_alive as u64)?;
+        gauge(
+            e,
+            "gmp_tasks",
+            "Tasks alive now (Go's go_goroutines).",
+            m.tasks_alive as u64,
+        )?;
         if self.task_states {
             let mut family = e.encode_descriptor(
                 "gmp_tasks_by_state",
@@ -263,25 +278,55 @@ impl Collector for RuntimeCollector {
                 None,
                 MetricType::Gauge,
             )?;
-            for (state, n) in self.count_states() {
-                family.encode_family(&[("state", state)])?.encode_gauge(&n)?;
+            let (states, reasons) = self.count_states();
+            for (state, n) in states {
+                family
+                    .encode_family(&[("state", state)])?
+                    .encode_gauge(&n)?;
+            }
+            let mut family = e.encode_descriptor(
+                "gmp_tasks_waiting",
+                "Waiting tasks by wait reason (Go's [chan receive], [select], [IO wait], ...; \
+                 \"waiting\" for a future gmp does not know).",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (reason, n) in reasons {
+                family
+                    .encode_family(&[("reason", reason)])?
+                    .encode_gauge(&n)?;
             }
         }
-        counter(e, "gmp_tasks_spawned", "Tasks spawned, blocking jobs included.", m.tasks_spawned)?;
+        counter(
+            e,
+            "gmp_tasks_spawned",
+            "Tasks spawned, blocking jobs included.",
+            m.tasks_spawned,
+        )?;
         counter(
             e,
             "gmp_tasks_completed",
             "Tasks completed with an output, a panic or a cancellation.",
             m.tasks_completed,
         )?;
-        counter(e, "gmp_tasks_panicked", "Tasks whose output was a panic.", m.tasks_panicked)?;
+        counter(
+            e,
+            "gmp_tasks_panicked",
+            "Tasks whose output was a panic.",
+            m.tasks_panicked,
+        )?;
         counter(
             e,
             "gmp_unhandled_panics",
             "Task panics no JoinHandle observed (detached or dropped handles).",
             m.unhandled_panics,
         )?;
-        gauge(e, "gmp_workers", "Worker threads (Go's GOMAXPROCS).", m.workers.len() as u64)?;
+        gauge(
+            e,
+            "gmp_workers",
+            "Worker threads (Go's GOMAXPROCS).",
+            m.workers.len() as u64,
+        )?;
         gauge(
             e,
             "gmp_workers_parked",
@@ -295,7 +340,14 @@ impl Collector for RuntimeCollector {
             m.workers_searching as u64,
         )?;
         use MetricType::{Counter, Gauge};
-        per_worker(e, &m, "gmp_worker_polls", "Task polls started.", Counter, |w| w.polls)?;
+        per_worker(
+            e,
+            &m,
+            "gmp_worker_polls",
+            "Task polls started.",
+            Counter,
+            |w| w.polls,
+        )?;
         per_worker(
             e,
             &m,
@@ -328,7 +380,14 @@ impl Collector for RuntimeCollector {
             Counter,
             |w| w.inject_pops,
         )?;
-        per_worker(e, &m, "gmp_worker_parks", "Times the worker parked.", Counter, |w| w.parks)?;
+        per_worker(
+            e,
+            &m,
+            "gmp_worker_parks",
+            "Times the worker parked.",
+            Counter,
+            |w| w.parks,
+        )?;
         per_worker(
             e,
             &m,
@@ -399,7 +458,12 @@ impl Collector for RuntimeCollector {
             "Blocking jobs waiting for a pool thread now.",
             m.blocking_queue_depth as u64,
         )?;
-        gauge(e, "gmp_timers", "Timers registered now.", m.live_timers as u64)?;
+        gauge(
+            e,
+            "gmp_timers",
+            "Timers registered now.",
+            m.live_timers as u64,
+        )?;
         gauge(
             e,
             "gmp_io_registrations",
@@ -431,7 +495,10 @@ impl Collector for RuntimeCollector {
 /// assert_eq!(content_type, OPENMETRICS_CONTENT_TYPE);
 /// assert_eq!(body, "# EOF\n");
 /// ```
-pub fn render(registry: &Registry, accept: Option<&str>) -> Result<(&'static str, String), fmt::Error> {
+pub fn render(
+    registry: &Registry,
+    accept: Option<&str>,
+) -> Result<(&'static str, String), fmt::Error> {
     let mut body = String::new();
     if accept.is_some_and(|a| a.contains("application/openmetrics-text")) {
         prometheus_client::encoding::text::encode(&mut body, registry)?;

@@ -122,7 +122,11 @@ fn blocking_pool_threads_and_queue() {
         .collect();
     eventually("one job runs, two wait", || {
         let m = rt.metrics();
-        (m.blocking_threads, m.blocking_busy_threads, m.blocking_queue_depth) == (1, 1, 2)
+        (
+            m.blocking_threads,
+            m.blocking_busy_threads,
+            m.blocking_queue_depth,
+        ) == (1, 1, 2)
     });
     *gate.0.lock().unwrap() = true;
     gate.1.notify_all();

@@ -429,7 +429,10 @@ fn rescue(shared: &Shared, w: usize, local: &mut queue::Local<Notified>) -> usiz
         }
     }
     if moved > 0 {
-        shared.sysmon.rescued.fetch_add(moved as u64, Ordering::Relaxed);
+        shared
+            .sysmon
+            .rescued
+            .fetch_add(moved as u64, Ordering::Relaxed);
         tracing::debug!(
             worker = w,
             moved,
