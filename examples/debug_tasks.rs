@@ -67,7 +67,9 @@ fn grouped_tasks(dump: &gmp::runtime::Dump) -> (Vec<serde_json::Value>, usize) {
     let rows = groups
         .into_iter()
         .take(MAX_GROUPS)
-        .map(|((site, what), count)| serde_json::json!({ "count": count, "state": what, "site": site }))
+        .map(|((site, what), count)| {
+            serde_json::json!({ "count": count, "state": what, "site": site })
+        })
         .collect();
     (rows, total)
 }

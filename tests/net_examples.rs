@@ -406,7 +406,8 @@ fn debug_page_renders_in_chromium() {
             "CI must have chromium (.ci/run installs it)"
         );
         eprintln!(
-            "SKIPPED debug_page_renders_in_chromium: no chromium on PATH (Debian: apt-get install chromium)"
+            "SKIPPED debug_page_renders_in_chromium: no chromium on PATH \
+             (Debian: apt-get install chromium)"
         );
         return;
     };
