@@ -2,7 +2,7 @@
 //! `go_goroutines` and the rest of Go's runtime metrics, for gmp.
 //!
 //! A [`RuntimeCollector`] is a [`prometheus_client`] collector: registered once, it reads the
-//! runtime's counters ([`RuntimeMetrics`](crate::runtime::RuntimeMetrics)) at every scrape and
+//! runtime's counters ([`RuntimeMetrics`]) at every scrape and
 //! turns them into metric families: live tasks (`gmp_tasks`, gmp's `go_goroutines`), tasks by
 //! state and by wait reason, spawned/completed/panicked totals, workers (parked, searching),
 //! per-worker polls, steals, LIFO hits and budget-forced yields, queue depths, sysmon's
@@ -40,7 +40,7 @@
 //!
 //! # Cost of a scrape
 //!
-//! Reading [`RuntimeMetrics`](crate::runtime::RuntimeMetrics) takes a few locks once, briefly
+//! Reading [`RuntimeMetrics`] takes a few locks once, briefly
 //! (see its module): microseconds, whatever the number of tasks. Tasks by state and wait
 //! reason walk the live-task registry as a [dump](crate::runtime::dump) does (a chunk of tasks
 //! per lock hold, never stopping the runtime), counting as they go without copying the tasks:
@@ -203,7 +203,7 @@ impl RuntimeCollector {
 
     /// Live tasks counted by state, and waiting tasks by wait reason; every state and reason
     /// present, zeros included (a series that vanishes at zero breaks `rate` and alerts).
-    fn count_states(&self) -> ([(&'static str, u64); 4], Vec<(&'static str, u64)>) {
+    fn count_states(&self) -> ([Row; 4], Vec<Row>) {
         let mut states = [
             ("runnable", 0),
             ("running", 0),
@@ -236,6 +236,9 @@ impl RuntimeCollector {
         (states, reasons)
     }
 }
+
+/// A label value and its count.
+type Row = (&'static str, u64);
 
 /// Encodes one unlabelled gauge.
 fn gauge(e: &mut DescriptorEncoder<'_>, name: &str, help: &str, v: u64) -> fmt::Result {
