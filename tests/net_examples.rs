@@ -130,23 +130,7 @@ fn http_hello_answers_1000_keep_alive_requests() {
 #[test]
 fn debug_tasks_serves_the_task_dump() {
     use std::io::{Read, Write};
-    let bin = build_example("debug_tasks", &["hyper", "metrics"]);
-    let mut child = KillOnDrop(
-        Command::new(&bin)
-            .arg("127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start debug_tasks"),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the listening line");
-    let url = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .expect(&line);
-    let host = url.strip_suffix("/debug/tasks").expect(url);
+    let (_child, host) = start_debug_tasks();
     let mut conn = std::net::TcpStream::connect(host).expect("connect");
     conn.write_all(b"GET /debug/tasks HTTP/1.1\r\nHost: gmp\r\nConnection: close\r\n\r\n")
         .expect("send request");

@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release -p gmp-executor --features prometheus --example metrics_million`.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use gmp_executor::prometheus::{RuntimeCollector, prometheus_client::registry::Registry, render};
 
@@ -13,17 +13,11 @@ const SCRAPES: u32 = 5;
 
 fn main() {
     let rt = gmp_executor::Builder::new().maxprocs(2).build().unwrap();
-    let (_keep, never) = futures::channel::oneshot::channel::<()>();
-    let never = futures::future::FutureExt::shared(never);
-    for _ in 0..TASKS {
-        let never = never.clone();
-        rt.spawn(async move {
-            let _ = never.await;
-        })
-        .detach();
-    }
-    while rt.handle().num_tasks() < TASKS {
-        std::thread::sleep(Duration::from_millis(10));
+    // A million tasks that wait forever (detached: the runtime's drop ends them).
+    (0..TASKS).for_each(|_| rt.spawn(std::future::pending::<()>()).detach());
+    let live = || rt.handle().num_tasks();
+    while live() < TASKS {
+        std::thread::yield_now();
     }
     for task_states in [true, false] {
         let mut registry = Registry::default();
