@@ -1,23 +1,25 @@
 //! Go's debug endpoints for a gmp service, served over HTTP by hyper on gmp:
 //!
-//! - `/debug/tasks`: every live task with its state (or wait reason), spawn site, age and poll
-//!   count, like Go's `/debug/pprof/goroutine?debug=2`;
+//! - `/debug/tasks?debug=1`: the tasks counted by spawn site and state or wait reason, largest
+//!   group first (`1000 @ src/main.rs:12:5 [chan receive]`), the view that finds a leak, like
+//!   Go's `/debug/pprof/goroutine?debug=1`;
+//! - `/debug/tasks` or `?debug=2`: every live task with its state or wait reason, spawn site,
+//!   age and poll count;
 //! - `/metrics`: the runtime's metrics for Prometheus (`gmp_tasks` is Go's `go_goroutines`),
 //!   in the OpenMetrics text format when the scraper asks for it, the classic one otherwise;
-//! - `/debug/stats.json`: live tasks, polls and the tasks grouped by spawn site and wait
-//!   reason, as JSON (what the live page polls);
+//! - `/debug/stats.json`: live tasks, polls and the grouped tasks as JSON (what the live page
+//!   polls);
 //! - `/debug/`: a live page that charts live tasks and polls per second over the last five
 //!   minutes and shows the grouped tasks (one self-contained HTML file: nothing is fetched
 //!   from anywhere else).
 //!
 //! Run: `cargo run --example debug_tasks --features hyper,metrics [ADDR]`, then open
-//! `http://127.0.0.1:6060/debug/` or `curl http://127.0.0.1:6060/metrics`.
+//! `http://127.0.0.1:6060/debug/` or `curl 'http://127.0.0.1:6060/debug/tasks?debug=1'`.
 //!
 //! It listens on 127.0.0.1 unless you name another address: a task dump names your code paths
 //! (Go's pprof left on a public port is a known leak). Every endpoint only reads: no request
 //! can change the runtime.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,6 +34,9 @@ use hyper::{Method, Request, Response, StatusCode};
 
 /// The live page (inline CSS, JS and SVG).
 const PAGE: &str = include_str!("debug_page.html");
+
+/// The `Content-Type` of the dumps.
+const TEXT: &str = "text/plain; charset=utf-8";
 
 /// Rows of the grouped tasks sent to the page at most.
 const MAX_GROUPS: usize = 200;
@@ -50,35 +55,37 @@ fn respond(
     res
 }
 
-/// Live tasks grouped by (spawn site, wait reason or state), largest groups first (at most
-/// `MAX_GROUPS`), and the number of groups.
-fn grouped_tasks(dump: &gmp::runtime::Dump) -> (Vec<serde_json::Value>, usize) {
-    let mut groups: HashMap<(String, &'static str), usize> = HashMap::new();
-    for t in dump.tasks() {
-        let what = match t.wait_reason() {
-            Some(reason) => reason.as_str(),
-            None => t.state.as_str(),
-        };
-        *groups.entry((t.spawn_site.to_string(), what)).or_default() += 1;
-    }
-    let mut groups: Vec<_> = groups.into_iter().collect();
-    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let total = groups.len();
-    let rows = groups
-        .into_iter()
-        .take(MAX_GROUPS)
-        .map(|((site, what), count)| {
-            serde_json::json!({ "count": count, "state": what, "site": site })
-        })
-        .collect();
-    (rows, total)
-}
-
-/// `/debug/stats.json`: what the live page polls.
+/// `/debug/stats.json`: what the live page polls. The groups are the grouped profile's
+/// (`?debug=1`), largest first, at most `MAX_GROUPS` of them.
 fn stats_json() -> String {
     let m = gmp::runtime::Handle::current().metrics();
-    let dump = gmp::runtime::dump();
-    let (groups, groups_total) = grouped_tasks(&dump);
+    let profile = gmp::runtime::profile();
+    let in_state = |state: TaskState| -> usize {
+        profile
+            .groups()
+            .iter()
+            .filter(|g| g.state == state)
+            .map(|g| g.count)
+            .sum()
+    };
+    let groups: Vec<_> = profile
+        .groups()
+        .iter()
+        .take(MAX_GROUPS)
+        .map(|g| {
+            // The group's line reads `count @ site [what]`: `what` is the wait reason (with a
+            // select's arm count) or the state, as the profile prints it.
+            let line = g.to_string();
+            let what = line
+                .rsplit_once(" [")
+                .map_or("", |(_, w)| w.trim_end_matches(']'));
+            serde_json::json!({
+                "count": g.count,
+                "state": what,
+                "site": g.spawn_site.to_string(),
+            })
+        })
+        .collect();
     let polls: u64 = m.workers.iter().map(|w| w.polls).sum::<u64>() + m.sysmon_helper_polls;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -93,12 +100,12 @@ fn stats_json() -> String {
         "workers": m.workers.len(),
         "workers_parked": m.workers_parked,
         "workers_searching": m.workers_searching,
-        "runnable": dump.count(TaskState::Runnable),
-        "running": dump.count(TaskState::Running),
-        "waiting": dump.count(TaskState::Waiting),
-        "blocking": dump.count(TaskState::Blocking),
+        "runnable": in_state(TaskState::Runnable),
+        "running": in_state(TaskState::Running),
+        "waiting": in_state(TaskState::Waiting),
+        "blocking": in_state(TaskState::Blocking),
         "groups": groups,
-        "groups_total": groups_total,
+        "groups_total": profile.groups().len(),
     })
     .to_string()
 }
@@ -115,11 +122,17 @@ async fn debug(
         return Ok(res);
     }
     let res = match req.uri().path() {
-        "/debug/tasks" => respond(
-            StatusCode::OK,
-            "text/plain; charset=utf-8",
-            gmp::runtime::dump().to_string(),
-        ),
+        "/debug/tasks" => match req.uri().query() {
+            Some("debug=1") => respond(StatusCode::OK, TEXT, gmp::runtime::profile().to_string()),
+            None | Some("debug=2") => {
+                respond(StatusCode::OK, TEXT, gmp::runtime::dump().to_string())
+            }
+            Some(_) => respond(
+                StatusCode::BAD_REQUEST,
+                TEXT,
+                "debug=1 (grouped) or debug=2 (every task)\n",
+            ),
+        },
         "/metrics" => {
             let accept = req.headers().get(ACCEPT).and_then(|a| a.to_str().ok());
             match gmp::metrics::render(registry, accept) {
@@ -136,7 +149,8 @@ async fn debug(
         _ => respond(
             StatusCode::NOT_FOUND,
             "text/plain",
-            "try /debug/ (live page), /debug/tasks, /debug/stats.json or /metrics\n",
+            "try /debug/ (live page), /debug/tasks?debug=1, /debug/tasks, /debug/stats.json or \
+             /metrics\n",
         ),
     };
     Ok(res)
@@ -147,10 +161,17 @@ async fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:6060".to_owned());
-    // Something to look at: a task parked forever (a leak, as a dump would reveal it), and a
-    // little steady work so the page's polls per second move (without spawning, so the live
-    // task count stays put between requests).
+    // Something to look at: a task parked forever (a leak, as a dump would reveal it), three
+    // tasks blocked receiving from a channel nobody sends on, and a little steady work so the
+    // page's polls per second move (without spawning, so the live task count stays put between
+    // requests).
     gmp::spawn(std::future::pending::<()>()).detach();
+    let (tx, rx) = gmp::chan::bounded::<()>(0);
+    for _ in 0..3 {
+        let rx = rx.clone();
+        gmp::spawn(async move { rx.recv().await }).detach();
+    }
+    std::mem::forget(tx);
     gmp::spawn(async {
         let mut tick = gmp::time::Ticker::new(Duration::from_millis(100));
         loop {

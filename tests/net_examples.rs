@@ -131,15 +131,51 @@ fn http_hello_answers_1000_keep_alive_requests() {
 fn debug_tasks_serves_the_task_dump() {
     use std::io::{Read, Write};
     let (_child, host) = start_debug_tasks();
-    let mut conn = std::net::TcpStream::connect(host).expect("connect");
-    conn.write_all(b"GET /debug/tasks HTTP/1.1\r\nHost: gmp\r\nConnection: close\r\n\r\n")
+    assert!(host.starts_with("127.0.0.1:"), "{host}");
+    let get = |path: &str| {
+        let mut conn = std::net::TcpStream::connect(host.as_str()).expect("connect");
+        write!(
+            conn,
+            "GET {path} HTTP/1.1\r\nHost: gmp\r\nConnection: close\r\n\r\n"
+        )
         .expect("send request");
+        let mut response = String::new();
+        conn.read_to_string(&mut response).expect("read response");
+        response
+    };
+    for path in ["/debug/tasks", "/debug/tasks?debug=2"] {
+        let response = get(path);
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        // The task parked forever by the example is listed with its spawn site.
+        assert!(response.contains("examples/debug_tasks.rs"), "{response}");
+        assert!(response.contains(" [waiting, "), "{response}");
+        assert!(response.contains(" [chan receive, "), "{response}");
+    }
+    // Grouped: the three receivers are one line (they may still be starting: retry a little).
+    let source = include_str!("../examples/debug_tasks.rs");
+    let line = source
+        .lines()
+        .position(|l| l.contains("gmp::spawn(async move { rx.recv().await })"))
+        .unwrap()
+        + 1;
+    let want = format!("\n3 @ examples/debug_tasks.rs:{line}:");
     let mut response = String::new();
-    conn.read_to_string(&mut response).expect("read response");
+    for _ in 0..200 {
+        response = get("/debug/tasks?debug=1");
+        if response.contains(&want) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    // The task parked forever by the example is listed with its spawn site.
-    assert!(response.contains("examples/debug_tasks.rs"), "{response}");
-    assert!(response.contains("waiting"), "{response}");
+    assert!(response.contains("gmp task profile: total "), "{response}");
+    let group = response
+        .lines()
+        .find(|l| l.starts_with(&want[1..]))
+        .unwrap_or_else(|| panic!("no {want:?} in {response}"));
+    assert!(group.ends_with(" [chan receive]"), "{response}");
+    // Anything else is refused, and nothing else is served.
+    assert!(get("/debug/tasks?debug=0").starts_with("HTTP/1.1 400"));
 }
 
 /// Starts `debug_tasks` on 127.0.0.1:0 with two workers; returns the process and `host:port`.

@@ -19,9 +19,7 @@
 //! operand (a channel arm of a select, a plain future) completes, and the choice would lean
 //! away from leaves, where Go's select is uniform among ready cases.
 //!
-//! The state is one thread-local: the units left (`None`: unconstrained), and the task being
-//! polled, through which leaf futures record why the task waits (see
-//! [`runtime::WaitReason`](crate::runtime::WaitReason)). A charged scope
+//! The state is one thread-local, the units left (`None`: unconstrained). A charged scope
 //! swaps in a fresh allowance for the operand and, on the way out, takes what the operand spent
 //! off the units it replaced, down to zero. Rejected: running the operands unconstrained (an
 //! operand that loops over always-ready leaves would never yield), and a separate "charged"
@@ -54,57 +52,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::task::header::Header;
-
 /// Units of budget a task receives each time a worker polls it.
 pub const BUDGET: u8 = 128;
 
-/// The thread's coop state. One thread-local for both fields: a leaf future that records a
-/// wait reason touches the line its `poll_proceed` just read.
-struct Current {
-    /// `None`: unconstrained (not inside a gmp task poll, or inside [`unconstrained`]).
-    units: Cell<Option<u8>>,
-    /// The task whose future is being polled on this thread (null: none). Set by the task
-    /// harness around the future's poll only, never across the task's completion, so it
-    /// never points to a freed task.
-    task: Cell<*const Header>,
-}
-
 thread_local! {
-    static CURRENT: Current = const {
-        Current {
-            units: Cell::new(None),
-            task: Cell::new(std::ptr::null()),
-        }
-    };
-}
-
-/// Runs `f` (the poll of `task`'s future) with `task` as the thread's current task, restoring
-/// the previous one afterwards (also on unwind).
-#[inline]
-pub(crate) fn polling_task<R>(task: &Header, f: impl FnOnce() -> R) -> R {
-    struct Restore(*const Header);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CURRENT.with(|c| c.task.set(self.0));
-        }
-    }
-    let _restore = Restore(CURRENT.with(|c| c.task.replace(task)));
-    f()
-}
-
-/// Calls `f` with the task whose future is being polled on this thread, if any.
-#[inline]
-pub(crate) fn with_current_task(f: impl FnOnce(&Header)) {
-    CURRENT.with(|c| {
-        let task = c.task.get();
-        if !task.is_null() {
-            // SAFETY: `task` is set only by `polling_task`, for the duration of the poll of that
-            // task's future, by the thread that holds the task's running reference: the header
-            // is live. Only `Relaxed` atomics of the header are written through it.
-            f(unsafe { &*task })
-        }
-    })
+    /// `None`: unconstrained (not inside a gmp task poll, or inside [`unconstrained`]).
+    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
 }
 
 /// Runs `f` (one task poll) with a fresh budget, restoring the previous budget afterwards.
@@ -114,13 +67,13 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> (R, bool) {
     struct Reset(Option<u8>);
     impl Drop for Reset {
         fn drop(&mut self) {
-            CURRENT.with(|c| c.units.set(self.0));
+            CURRENT.with(|c| c.set(self.0));
         }
     }
-    let prev = CURRENT.with(|c| c.units.replace(Some(BUDGET)));
+    let prev = CURRENT.with(|c| c.replace(Some(BUDGET)));
     let reset = Reset(prev);
     let out = f();
-    let exhausted = CURRENT.with(|c| c.units.get() == Some(0));
+    let exhausted = CURRENT.with(|c| c.get() == Some(0));
     drop(reset);
     (out, exhausted)
 }
@@ -146,14 +99,14 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> (R, bool) {
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    CURRENT.with(|c| match c.units.get() {
+    CURRENT.with(|c| match c.get() {
         None => Poll::Ready(()),
         Some(0) => {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
         Some(n) => {
-            c.units.set(Some(n - 1));
+            c.set(Some(n - 1));
             crate::scheduler::worker::note_progress();
             Poll::Ready(())
         }
@@ -169,7 +122,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// ```
 #[inline]
 pub fn has_budget_remaining() -> bool {
-    CURRENT.with(|c| c.units.get() != Some(0))
+    CURRENT.with(|c| c.get() != Some(0))
 }
 
 /// Runs `f`, the poll of one operand of a combinator that has already spent this poll's unit
@@ -230,8 +183,7 @@ pub fn charged<R>(f: impl FnOnce() -> R) -> R {
             self.cell.set(Some(self.units.saturating_sub(spent)));
         }
     }
-    CURRENT.with(|c| {
-        let cell = &c.units;
+    CURRENT.with(|cell| {
         let Some(units) = cell.get() else {
             return f();
         };
@@ -285,11 +237,11 @@ impl<F: Future> Future for Unconstrained<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let prev = CURRENT.with(|c| c.units.replace(None));
+        let prev = CURRENT.with(|c| c.replace(None));
         struct Reset(Option<u8>);
         impl Drop for Reset {
             fn drop(&mut self) {
-                CURRENT.with(|c| c.units.set(self.0));
+                CURRENT.with(|c| c.set(self.0));
             }
         }
         let _reset = Reset(prev);
@@ -379,14 +331,14 @@ mod tests {
             assert_eq!(poll_proceed(&mut cx), Poll::Pending);
         });
         // Outside a task, and inside `unconstrained`: `charged` is transparent.
-        charged(|| assert_eq!(CURRENT.with(|c| c.units.get()), None));
+        charged(|| assert_eq!(CURRENT.with(Cell::get), None));
         with_budget(|| {
             let mut fut = std::pin::pin!(unconstrained(std::future::poll_fn(|_| {
-                charged(|| assert_eq!(CURRENT.with(|c| c.units.get()), None));
+                charged(|| assert_eq!(CURRENT.with(Cell::get), None));
                 Poll::Ready(())
             })));
             assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(()));
-            assert_eq!(CURRENT.with(|c| c.units.get()), Some(BUDGET));
+            assert_eq!(CURRENT.with(Cell::get), Some(BUDGET));
         });
     }
 
@@ -401,7 +353,7 @@ mod tests {
                 })
             });
             assert!(r.is_err());
-            assert_eq!(CURRENT.with(|c| c.units.get()), Some(BUDGET - 1));
+            assert_eq!(CURRENT.with(Cell::get), Some(BUDGET - 1));
         });
     }
 

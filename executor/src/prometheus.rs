@@ -40,10 +40,9 @@
 //!
 //! # Cost of a scrape
 //!
-//! Reading [`RuntimeMetrics`] takes a few locks once, briefly
-//! (see its module): microseconds, whatever the number of tasks. Tasks by state and wait
-//! reason walk the live-task registry as a [dump](crate::runtime::dump) does (a chunk of tasks
-//! per lock hold, never stopping the runtime), counting as they go without copying the tasks:
+//! Reading [`RuntimeMetrics`] takes a few locks once, briefly (see its module): microseconds,
+//! whatever the number of tasks. Tasks by state and wait reason come from the grouped [profile](crate::runtime::profile), which walks the live-task
+//! registry (a chunk of tasks per lock hold, never stopping the runtime) and only counts:
 //! proportional to the number of live tasks, 60 to 200 ms for a million on a busy 2-core
 //! machine (`examples/metrics_million.rs`). A service with millions of live tasks scraped
 //! often can leave those families out with [`RuntimeCollector::task_states`]`(false)`.
@@ -211,27 +210,27 @@ impl RuntimeCollector {
             ("blocking", 0),
         ];
         let mut reasons: Vec<(WaitReason, u64)> = WaitReason::ALL.iter().map(|&r| (r, 0)).collect();
-        // Count in the dump's filter and keep nothing: no copy of the tasks is built.
-        crate::runtime::Dump::collect(&self.shared, |task| {
-            let i = match task.state {
+        // The grouped profile reads a small key per task and counts; no copy of the tasks.
+        let profile = crate::runtime::Profile::collect(&self.shared);
+        for group in profile.groups() {
+            let i = match group.state {
                 TaskState::Runnable => 0,
                 TaskState::Running => 1,
                 TaskState::Waiting => 2,
                 TaskState::Blocking => 3,
             };
-            states[i].1 += 1;
-            if let Some(reason) = task.wait_reason() {
+            states[i].1 += group.count as u64;
+            if let Some(reason) = group.wait_reason() {
                 // `ALL` lists the reasons in discriminant order.
                 match reasons.get_mut(reason as usize) {
-                    Some((r, n)) if *r == reason => *n += 1,
+                    Some((r, n)) if *r == reason => *n += group.count as u64,
                     _ => match reasons.iter_mut().find(|(r, _)| *r == reason) {
-                        Some((_, n)) => *n += 1,
-                        None => reasons.push((reason, 1)),
+                        Some((_, n)) => *n += group.count as u64,
+                        None => reasons.push((reason, group.count as u64)),
                     },
                 }
             }
-            false
-        });
+        }
         let reasons = reasons.into_iter().map(|(r, n)| (r.as_str(), n)).collect();
         (states, reasons)
     }

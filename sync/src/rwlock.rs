@@ -209,7 +209,7 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let Poll::Ready(permit) = Pin::new(&mut this.acquire).poll(cx) else {
-            gmp_executor::runtime::waiting_on(gmp_executor::runtime::WaitReason::RwLockRead);
+            gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::RwLockRead);
             return Poll::Pending;
         };
         permit.forget();
@@ -246,7 +246,7 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let Poll::Ready(permit) = Pin::new(&mut this.acquire).poll(cx) else {
-            gmp_executor::runtime::waiting_on(gmp_executor::runtime::WaitReason::RwLockWrite);
+            gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::RwLockWrite);
             return Poll::Pending;
         };
         permit.forget();

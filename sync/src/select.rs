@@ -255,7 +255,7 @@ macro_rules! __select_emit {
                     )*
                     return Poll::Pending;
                 }
-                __sel.note_waiting(__order_ref.len());
+                __sel.note_waiting(__cx, __order_ref.len());
                 $crate::__select_default_poll!(__SelectOut; $($def)*)
             }).await
         };
@@ -386,9 +386,9 @@ pub mod __private {
         /// Records that the task waits in this select of `arms` arms (after its arms recorded
         /// theirs), unless it has a `default` arm and so never waits.
         #[inline]
-        pub fn note_waiting(&self, arms: usize) {
+        pub fn note_waiting(&self, cx: &Context<'_>, arms: usize) {
             if !self.sel.is_nonblocking() {
-                gmp_executor::runtime::waiting_on_select(arms);
+                gmp_executor::runtime::waiting_on_select(cx, arms);
             }
         }
 

@@ -368,7 +368,7 @@ impl WaiterSlot {
                     needed,
                     waker: Some(cx.waker().clone()),
                 }));
-                gmp_executor::runtime::waiting_on(WaitReason::Semaphore);
+                gmp_executor::runtime::waiting_on(cx, WaitReason::Semaphore);
                 Poll::Pending
             }
             Some(key) => {
@@ -384,7 +384,7 @@ impl WaiterSlot {
                     Some(old) if old.will_wake(cx.waker()) => {}
                     slot => *slot = Some(cx.waker().clone()),
                 }
-                gmp_executor::runtime::waiting_on(WaitReason::Semaphore);
+                gmp_executor::runtime::waiting_on(cx, WaitReason::Semaphore);
                 Poll::Pending
             }
         }

@@ -30,7 +30,7 @@ impl<F: Future> Future for Labeled<F> {
         let this = self.project();
         let res = this.fut.poll(cx);
         if res.is_pending() {
-            gmp_executor::runtime::waiting_on(*this.reason);
+            gmp_executor::runtime::waiting_on(cx, *this.reason);
         }
         res
     }

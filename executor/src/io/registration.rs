@@ -66,10 +66,13 @@ impl<S: mio::event::Source> PollEvented<S> {
     ) -> Poll<io::Result<ReadyEvent>> {
         let res = self.io.poll_ready(cx, dir);
         if res.is_pending() {
-            crate::runtime::waiting_on(match dir {
-                Direction::Read => crate::runtime::WaitReason::IoRead,
-                Direction::Write => crate::runtime::WaitReason::IoWrite,
-            });
+            crate::runtime::waiting_on(
+                cx,
+                match dir {
+                    Direction::Read => crate::runtime::WaitReason::IoRead,
+                    Direction::Write => crate::runtime::WaitReason::IoWrite,
+                },
+            );
         }
         res.map(|r| r.map_err(|()| shutdown_error()))
     }

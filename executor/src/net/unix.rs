@@ -134,7 +134,7 @@ impl UnixListener {
     /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let Poll::Ready(accepted) = self.io.poll_io(cx, Direction::Read, |l| l.accept()) else {
-            crate::runtime::waiting_on(crate::runtime::WaitReason::IoAccept);
+            crate::runtime::waiting_on(cx, crate::runtime::WaitReason::IoAccept);
             return Poll::Pending;
         };
         let (stream, peer) = accepted?;

@@ -32,7 +32,7 @@ use crate::clock;
 use crate::runtime::wait::{ShowWait, Wait, WaitReason};
 use crate::scheduler::Shared;
 use crate::task::Id;
-use crate::task::header::{Header, PLACE_BLOCKING, PLACE_MAX_WORKER};
+use crate::task::header::{Diag, Header, PLACE_BLOCKING, PLACE_MAX_WORKER};
 
 /// What a task is doing, named after Go's goroutine states.
 ///
@@ -160,22 +160,13 @@ impl TaskInfo {
         self.wait.and_then(Wait::select_arms)
     }
 
+    pub(crate) fn wait(&self) -> Option<Wait> {
+        self.wait
+    }
+
     fn read(header: &Header, now_us: u64) -> TaskInfo {
-        let snapshot = header.state.load();
         let diag = header.diag();
-        let state = if snapshot.is_running() || snapshot.is_complete() {
-            // COMPLETE in the registry: caught between unregistering and completing; it still
-            // holds RUNNING in spirit.
-            if diag.place == PLACE_BLOCKING {
-                TaskState::Blocking
-            } else {
-                TaskState::Running
-            }
-        } else if snapshot.is_notified() {
-            TaskState::Runnable
-        } else {
-            TaskState::Waiting
-        };
+        let state = state_of(header, &diag);
         TaskInfo {
             id: header.id,
             state,
@@ -186,6 +177,24 @@ impl TaskInfo {
             worker: (diag.place <= PLACE_MAX_WORKER).then_some(usize::from(diag.place)),
             wait: (state == TaskState::Waiting).then(|| Wait::from_bits(diag.wait)),
         }
+    }
+}
+
+/// The task's state as the dump shows it (see the header module's table).
+pub(crate) fn state_of(header: &Header, diag: &Diag) -> TaskState {
+    let snapshot = header.state.load();
+    if snapshot.is_running() || snapshot.is_complete() {
+        // COMPLETE in the registry: caught between unregistering and completing; it still
+        // holds RUNNING in spirit.
+        if diag.place == PLACE_BLOCKING {
+            TaskState::Blocking
+        } else {
+            TaskState::Running
+        }
+    } else if snapshot.is_notified() {
+        TaskState::Runnable
+    } else {
+        TaskState::Waiting
     }
 }
 

@@ -10,6 +10,7 @@ pub(crate) mod context;
 pub(crate) mod dump;
 pub(crate) mod metrics;
 pub(crate) mod panics;
+pub(crate) mod profile;
 #[cfg(all(target_os = "linux", not(loom)))]
 pub(crate) mod signal;
 pub(crate) mod wait;
@@ -18,6 +19,7 @@ pub use builder::{Builder, UnhandledPanic};
 pub use dump::{Dump, TaskInfo, TaskState, dump};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use panics::{KEPT_PANICS, PanicRecord, UnhandledPanics};
+pub use profile::{Profile, ProfileGroup, profile};
 pub use wait::{WaitReason, waiting_on, waiting_on_select};
 
 use std::fmt;
@@ -411,6 +413,25 @@ impl Handle {
     /// ```
     pub fn dump(&self) -> Dump {
         Dump::collect(&self.shared, |_| true)
+    }
+
+    /// Counts this runtime's live tasks by spawn site and state or wait reason: Go's
+    /// `/debug/pprof/goroutine?debug=1`; see [`Profile`].
+    ///
+    /// Callable from any thread; walks the tasks as [`dump`](Self::dump) does, without
+    /// building an entry per task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().maxprocs(1).build().unwrap();
+    /// let _stuck = rt.spawn(std::future::pending::<()>());
+    /// let profile = rt.handle().profile();
+    /// assert_eq!(profile.total(), 1);
+    /// assert_eq!(profile.groups()[0].spawn_site.line(), line!() - 3);
+    /// ```
+    pub fn profile(&self) -> Profile {
+        Profile::collect(&self.shared)
     }
 
     /// The tasks of this runtime that panicked with nobody observing the panic: detached, or

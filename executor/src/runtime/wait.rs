@@ -5,27 +5,38 @@
 //!
 //! A future does not say what it waits for, but gmp's own leaf futures (a channel operation, a
 //! timer, a socket, a lock, a `JoinHandle`) know, and each records it on its way to returning
-//! `Pending`: [`waiting_on`] writes a code into the header of the task being polled, found
-//! through the coop budget's thread-local (set by the task harness around the future's poll).
-//! The code shares the header's poll counter word (`polls << 16 | arms << 8 | reason`), so the
-//! worker clears it in the very store that counts a poll: a task polled again starts with no
-//! reason, and one that then waits only on a foreign future shows plain "waiting" rather than
-//! a stale reason. Within one poll the last leaf to return `Pending` wins, so a combinator that
-//! knows better records after its operands: `select!` records "select" after its arms, a
-//! `RwLock` records its own reason over the semaphore's, `timeout` records "timeout" only when
-//! its inner future recorded nothing.
+//! `Pending`: [`waiting_on`] finds the task through the context's waker (a gmp task's waker
+//! points to the task's header; any other waker means "not a gmp task", and nothing happens)
+//! and writes a code into the header. The code shares the header's poll counter word
+//! (`polls << 16 | arms << 8 | reason`), so the worker clears it in the very store that counts
+//! a poll: a task polled again starts with no reason, and one that then waits only on a
+//! foreign future shows plain "waiting" rather than a stale reason. Within one poll the last
+//! leaf to return `Pending` wins, so a combinator that knows better records after its
+//! operands: `select!` records "select" after its arms, a `RwLock` records its own reason over
+//! its semaphore's, `timeout` records "timeout" only when its inner future recorded nothing.
 //!
-//! Cost: a thread-local read, a load and a store to the task's header (whose line the poll
-//! already wrote) per `Pending`; nothing on the `Ready` path, and nothing per poll beyond masking
-//! the bits in the existing store. Outside a gmp task poll (another executor, `block_on` of
-//! `futures`, a blocking-pool job) it is a thread-local read and nothing else.
+//! Cost: per `Pending`, a compare of the waker's vtable address, then a load and a store to the
+//! task's header (a line the poll already wrote); nothing on the `Ready` path, and per poll
+//! only a mask in the store that counts the poll.
 //!
-//! Rejected: a separate header field (8 more bytes per task, and a second store per poll to
-//! clear it); recording on every poll, `Ready` included (cost on the hot path for nothing the
-//! dump shows); clearing the reason when a task is woken (a store from the waking thread into
-//! another core's line, and the dump shows a woken task as runnable anyway).
+//! Only the thread polling a task writes its poll word, so `Relaxed` load + store suffices. A
+//! future polled with a clone of another task's waker (on another thread, while that task
+//! runs) would race with it: both accesses are atomic, the worst outcome is a lost poll count
+//! or reason, and nothing synchronizes through the word.
+//!
+//! Rejected:
+//! - a thread-local "current task" set around each poll (as the coop budget is): it costs a
+//!   store and a restore on every poll of every task, where the waker is already at hand in
+//!   every leaf (measured with callgrind on `yield_many`: +16 instructions per poll with a
+//!   drop guard);
+//! - a separate header field: 8 more bytes per task, and a second store per poll to clear it;
+//! - recording on every poll, `Ready` included: cost on the hot path for nothing the dump
+//!   shows;
+//! - clearing the reason when a task is woken: a store from the waking thread into another
+//!   core's line, and the dump shows a woken task as runnable anyway.
 
 use std::fmt;
+use std::task::Context;
 
 /// Why a waiting task waits: what the dump prints in place of Go's `[chan receive]`.
 ///
@@ -220,12 +231,14 @@ impl fmt::Display for ShowWait {
     }
 }
 
-/// Records why the current task is about to wait: call it in a leaf future's `poll` right
-/// before returning `Poll::Pending`. The task dump then shows the task as
+/// Records why the task polling with `cx` is about to wait: call it in a leaf future's `poll`
+/// right before returning `Poll::Pending`. The task dump then shows the task as
 /// `task 7 [chan receive, 2.104s]` rather than `[waiting, ...]`, until it is polled again.
 ///
-/// gmp's own futures all do; a library with its own waiting primitive may too. Outside a gmp
-/// task poll it does nothing. The last call in a poll wins.
+/// gmp's own futures all do; a library with its own waiting primitive may too. With a waker
+/// that is not a gmp task's (another executor, `block_on` of `futures`, a combinator with
+/// wakers of its own such as `FuturesUnordered`) it does nothing. The last call in a poll
+/// wins.
 ///
 /// # Examples
 ///
@@ -238,18 +251,21 @@ impl fmt::Display for ShowWait {
 ///         return Poll::Ready(());
 ///     }
 ///     // ... register cx.waker() with the lock ...
-///     waiting_on(WaitReason::Mutex);
+///     waiting_on(cx, WaitReason::Mutex);
 ///     Poll::Pending
 /// }
 /// # let w = futures::task::noop_waker();
 /// # assert!(poll_my_lock(&mut Context::from_waker(&w), false).is_pending());
 /// ```
 #[inline]
-pub fn waiting_on(reason: WaitReason) {
-    record(Wait {
-        code: reason as u8,
-        arms: 0,
-    });
+pub fn waiting_on(cx: &Context<'_>, reason: WaitReason) {
+    record(
+        cx,
+        Wait {
+            code: reason as u8,
+            arms: 0,
+        },
+    );
 }
 
 /// Records that the current task is about to wait in a select of `arms` arms (see
@@ -258,21 +274,25 @@ pub fn waiting_on(reason: WaitReason) {
 /// # Examples
 ///
 /// ```
-/// gmp_executor::runtime::waiting_on_select(3); // outside a task: does nothing
+/// let cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// gmp_executor::runtime::waiting_on_select(&cx, 3); // not a gmp task: does nothing
 /// ```
 #[inline]
-pub fn waiting_on_select(arms: usize) {
-    record(Wait {
-        code: WaitReason::Select as u8,
-        arms: arms.min(usize::from(u8::MAX)) as u8,
-    });
+pub fn waiting_on_select(cx: &Context<'_>, arms: usize) {
+    record(
+        cx,
+        Wait {
+            code: WaitReason::Select as u8,
+            arms: arms.min(usize::from(u8::MAX)) as u8,
+        },
+    );
 }
 
 /// Records `reason` unless a leaf polled earlier in this poll already recorded one (for a
 /// combinator whose own wait matters less than its operand's, such as `timeout`).
 #[inline]
-pub(crate) fn waiting_on_unless_recorded(reason: WaitReason) {
-    crate::coop::with_current_task(|task| {
+pub(crate) fn waiting_on_unless_recorded(cx: &Context<'_>, reason: WaitReason) {
+    if let Some(task) = crate::task::waker::task_of(cx.waker()) {
         if task.wait() == Wait::NONE.to_bits() {
             task.set_wait(
                 Wait {
@@ -282,12 +302,14 @@ pub(crate) fn waiting_on_unless_recorded(reason: WaitReason) {
                 .to_bits(),
             );
         }
-    });
+    }
 }
 
 #[inline]
-fn record(wait: Wait) {
-    crate::coop::with_current_task(|task| task.set_wait(wait.to_bits()));
+fn record(cx: &Context<'_>, wait: Wait) {
+    if let Some(task) = crate::task::waker::task_of(cx.waker()) {
+        task.set_wait(wait.to_bits());
+    }
 }
 
 #[cfg(all(test, not(loom)))]

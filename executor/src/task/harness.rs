@@ -91,10 +91,7 @@ where
             };
             // Events the task logs while polled belong to its span (if it has one).
             let _entered = self.header().span().map(tracing::Span::enter);
-            // The leaf futures it polls record in the header why the task waits.
-            crate::coop::polling_task(self.header(), || {
-                catch_unwind(AssertUnwindSafe(|| fut.poll(&mut cx)))
-            })
+            catch_unwind(AssertUnwindSafe(|| fut.poll(&mut cx)))
         });
         match res {
             Ok(Poll::Ready(out)) => {

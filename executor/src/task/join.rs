@@ -134,11 +134,14 @@ impl<T> Future for JoinHandle<T> {
                 .try_read_output(&mut out as *mut _ as *mut (), cx.waker())
         };
         if out.is_pending() {
-            crate::runtime::waiting_on(if self.raw.header().is_blocking_job() {
-                crate::runtime::WaitReason::BlockingPool
-            } else {
-                crate::runtime::WaitReason::Join
-            });
+            crate::runtime::waiting_on(
+                cx,
+                if self.raw.header().is_blocking_job() {
+                    crate::runtime::WaitReason::BlockingPool
+                } else {
+                    crate::runtime::WaitReason::Join
+                },
+            );
         }
         out
     }

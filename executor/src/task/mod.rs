@@ -29,7 +29,7 @@ mod join;
 pub(crate) mod raw;
 pub(crate) mod registry;
 pub(crate) mod state;
-mod waker;
+pub(crate) mod waker;
 
 pub use harness::panic_message;
 pub use join::{JoinError, JoinHandle};

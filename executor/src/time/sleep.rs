@@ -183,7 +183,7 @@ impl Future for Sleep {
         std::task::ready!(crate::coop::poll_proceed(cx));
         let res = self.get_mut().poll_elapsed(cx);
         if res.is_pending() {
-            crate::runtime::waiting_on(crate::runtime::WaitReason::Sleep);
+            crate::runtime::waiting_on(cx, crate::runtime::WaitReason::Sleep);
         }
         res
     }

@@ -104,7 +104,7 @@ impl Ticker {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         std::task::ready!(crate::coop::poll_proceed(cx));
         if self.stopped || self.sleep.poll_elapsed(cx).is_pending() {
-            crate::runtime::waiting_on(crate::runtime::WaitReason::Ticker);
+            crate::runtime::waiting_on(cx, crate::runtime::WaitReason::Ticker);
             return Poll::Pending;
         }
         let due = self.sleep.deadline();

@@ -138,7 +138,10 @@ impl<F: Future> Future for Timeout<F> {
         let res = this.sleep.poll_elapsed(cx).map(|()| Err(Elapsed(())));
         if res.is_pending() {
             // The inner future's reason, if it recorded one, says more.
-            crate::runtime::wait::waiting_on_unless_recorded(crate::runtime::WaitReason::Timeout);
+            crate::runtime::wait::waiting_on_unless_recorded(
+                cx,
+                crate::runtime::WaitReason::Timeout,
+            );
         }
         res
     }

@@ -162,11 +162,11 @@ impl Future for Timer {
         if this.state != TimerState::Active {
             // Go: receiving from a fired-and-drained or stopped timer blocks. Only `reset`
             // (through `&mut self`, so by this future's owner) can arm it again.
-            crate::runtime::waiting_on(crate::runtime::WaitReason::Timer);
+            crate::runtime::waiting_on(cx, crate::runtime::WaitReason::Timer);
             return Poll::Pending;
         }
         if this.sleep.poll_elapsed(cx).is_pending() {
-            crate::runtime::waiting_on(crate::runtime::WaitReason::Timer);
+            crate::runtime::waiting_on(cx, crate::runtime::WaitReason::Timer);
             return Poll::Pending;
         }
         this.state = TimerState::Fired;

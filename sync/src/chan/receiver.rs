@@ -232,7 +232,7 @@ impl<T> futures_core::Stream for Receiver<T> {
             RecvPoll::Value(v) => Poll::Ready(Some(v)),
             RecvPoll::Closed => Poll::Ready(None),
             RecvPoll::Empty | RecvPoll::Pending => {
-                gmp_executor::runtime::waiting_on(WaitReason::ChanReceive);
+                gmp_executor::runtime::waiting_on(cx, WaitReason::ChanReceive);
                 Poll::Pending
             }
         }
@@ -304,7 +304,7 @@ impl<T> Future for RecvFuture<'_, T> {
             RecvPoll::Value(v) => Poll::Ready(Some(v)),
             RecvPoll::Closed => Poll::Ready(None),
             RecvPoll::Empty | RecvPoll::Pending => {
-                gmp_executor::runtime::waiting_on(WaitReason::ChanReceive);
+                gmp_executor::runtime::waiting_on(cx, WaitReason::ChanReceive);
                 Poll::Pending
             }
         }

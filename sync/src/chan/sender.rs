@@ -223,7 +223,7 @@ impl<T> Sender<T> {
                 Poll::Ready(Err(SendError(op.value.take().expect("value given back"))))
             }
             SendPoll::Full | SendPoll::Pending => {
-                gmp_executor::runtime::waiting_on(WaitReason::ChanSend);
+                gmp_executor::runtime::waiting_on(cx, WaitReason::ChanSend);
                 Poll::Pending
             }
         }
@@ -384,7 +384,7 @@ impl<T> Future for SendFuture<'_, T> {
                 this.op.value.take().expect("value given back"),
             ))),
             SendPoll::Full | SendPoll::Pending => {
-                gmp_executor::runtime::waiting_on(WaitReason::ChanSend);
+                gmp_executor::runtime::waiting_on(cx, WaitReason::ChanSend);
                 Poll::Pending
             }
         }

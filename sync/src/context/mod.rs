@@ -431,7 +431,7 @@ impl Future for Done {
         let this = self.get_mut();
         let Some(scope) = &this.scope else {
             // Background: never done.
-            gmp_executor::runtime::waiting_on(gmp_executor::runtime::WaitReason::ContextDone);
+            gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::ContextDone);
             return Poll::Pending;
         };
         if scope.is_done() {
@@ -448,7 +448,7 @@ impl Future for Done {
                 slot => *slot = Some(cx.waker().clone()),
             },
         }
-        gmp_executor::runtime::waiting_on(gmp_executor::runtime::WaitReason::ContextDone);
+        gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::ContextDone);
         Poll::Pending
     }
 }

@@ -357,7 +357,7 @@ impl WaiterSlot {
             WaiterSlot::Done => panic!("Lock polled after completion"),
         };
         if res.is_pending() {
-            gmp_executor::runtime::waiting_on(gmp_executor::runtime::WaitReason::Mutex);
+            gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::Mutex);
         }
         res
     }
