@@ -335,9 +335,13 @@ fn debug_tasks_metrics_parse_and_count_idle_connections() {
         let tasks = |s: &prometheus_parse::Scrape| sample(s, "gmp_tasks", &[]);
         let waiting =
             |s: &prometheus_parse::Scrape| sample(s, "gmp_tasks_by_state", &[("state", "waiting")]);
-        // The task the example parks forever waits on a future gmp does not know; its ticker
-        // task waits on its ticker (or runs).
+        // The task the example parks forever waits on a future gmp does not know.
         assert!(sample(&before, "gmp_tasks_waiting", &[("reason", "waiting")]) >= 1.0);
+        // Its three receivers on a channel nobody sends on.
+        assert_eq!(
+            sample(&before, "gmp_tasks_waiting", &[("reason", "chan receive")]),
+            3.0
+        );
         assert_eq!(total(&before, "gmp_tasks_by_state"), tasks(&before));
         assert_eq!(total(&before, "gmp_tasks_waiting"), waiting(&before));
 
@@ -495,7 +499,11 @@ fn debug_page_renders_in_chromium() {
     let table = &dom[dom.find("id=\"groups\"").unwrap()..];
     let table = &table[..table.find("</table>").unwrap()];
     assert_eq!(table.matches("<tr>").count(), rows + 1, "{table}");
-    // The example's parked task and its ticker task, by spawn site and wait reason.
+    // The example's parked task and its three receivers, by spawn site and wait reason.
     assert!(table.contains("<td>waiting</td>"), "{table}");
+    assert!(
+        table.contains("<td class=\"n\">3</td><td>chan receive</td>"),
+        "{table}"
+    );
     assert!(table.contains("examples/debug_tasks.rs"), "{table}");
 }
