@@ -237,7 +237,7 @@ fn join_and_blocking_pool() {
     let rt = rt();
     let (tx, rx) = chan::bounded::<()>(0);
     let child = rt.spawn(async move { rx.recv().await });
-    spawn_expect(&rt, WaitReason::Join, async move { child.await });
+    spawn_expect(&rt, WaitReason::Join, child);
     drop(tx);
 
     let (release, wait) = std::sync::mpsc::channel::<()>();
