@@ -228,6 +228,27 @@ pub use gmp_executor::hyper;
 /// `examples/axum_service.rs`.
 #[cfg(feature = "http")]
 pub use gmp_http as http;
+/// The runtime's metrics for Prometheus (feature `metrics`): Go's `go_goroutines` and the rest.
+///
+/// Register a [`RuntimeCollector`](metrics::RuntimeCollector) in a `prometheus-client`
+/// registry and answer `/metrics` with [`render`](metrics::render); `examples/debug_tasks.rs`
+/// serves it next to the task dump.
+///
+/// ```
+/// use gmp::metrics::{RuntimeCollector, prometheus_client::registry::Registry, render};
+///
+/// #[gmp::main(maxprocs = 2)]
+/// async fn main() {
+///     let mut registry = Registry::default();
+///     registry.register_collector(Box::new(RuntimeCollector::current()));
+///     let (_content_type, body) = render(&registry, None).unwrap();
+///     assert!(body.contains("\ngmp_tasks 0\n"));
+/// }
+/// ```
+#[cfg(feature = "metrics")]
+pub mod metrics {
+    pub use gmp_executor::prometheus::*;
+}
 
 /// Runtime control and introspection: Go's `runtime` package.
 pub mod runtime {

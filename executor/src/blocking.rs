@@ -152,6 +152,12 @@ impl Pool {
         self.state.lock().unwrap().started
     }
 
+    /// Threads, of those the ones running a job, and jobs queued (for metrics).
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
+        let st = self.state.lock().unwrap();
+        (st.threads, st.busy, st.queue.len())
+    }
+
     pub(crate) fn shutdown(&self) {
         let tasks: Vec<_> = {
             let mut st = self.state.lock().unwrap();

@@ -89,6 +89,8 @@ pub mod leak;
 pub mod loom;
 #[cfg(all(unix, not(loom)))]
 pub mod net;
+#[cfg(all(feature = "prometheus", not(loom)))]
+pub mod prometheus;
 pub mod runtime;
 pub(crate) mod scheduler;
 pub mod task;

@@ -74,3 +74,99 @@ fn steals_are_counted() {
     let m = rt.metrics();
     assert!(m.workers.iter().map(|w| w.steals).sum::<u64>() >= 1, "{m}");
 }
+
+/// Polls `f` every millisecond for up to five seconds until it holds.
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn panics_are_counted_handled_or_not() {
+    let rt = Builder::new().maxprocs(2).build().unwrap();
+    rt.block_on(async {
+        let handled = gmp_executor::spawn(async { panic!("awaited") });
+        assert!(handled.await.unwrap_err().is_panic());
+        gmp_executor::spawn(async { panic!("detached") }).detach();
+    });
+    eventually("the detached panic is recorded", || {
+        rt.handle().unhandled_panics().count() == 1
+    });
+    let m = rt.metrics();
+    assert_eq!(m.tasks_panicked, 2, "{m}");
+    assert_eq!(m.unhandled_panics, 1, "{m}");
+}
+
+#[test]
+fn blocking_pool_threads_and_queue() {
+    let rt = Builder::new()
+        .maxprocs(1)
+        .max_blocking_threads(1)
+        .build()
+        .unwrap();
+    let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let jobs: Vec<_> = (0..3)
+        .map(|_| {
+            let gate = gate.clone();
+            rt.handle().spawn_blocking(move || {
+                let (open, cvar) = &*gate;
+                let mut open = open.lock().unwrap();
+                while !*open {
+                    open = cvar.wait(open).unwrap();
+                }
+            })
+        })
+        .collect();
+    eventually("one job runs, two wait", || {
+        let m = rt.metrics();
+        (
+            m.blocking_threads,
+            m.blocking_busy_threads,
+            m.blocking_queue_depth,
+        ) == (1, 1, 2)
+    });
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    rt.block_on(async {
+        for j in jobs {
+            j.await.unwrap();
+        }
+    });
+    eventually("the pool is idle", || {
+        let m = rt.metrics();
+        (m.blocking_busy_threads, m.blocking_queue_depth) == (0, 0)
+    });
+}
+
+#[test]
+fn timers_sockets_and_parked_workers_are_counted_now() {
+    let rt = Builder::new().maxprocs(2).build().unwrap();
+    let before = rt.metrics();
+    assert_eq!(before.live_timers, 0, "{before}");
+    let sleepers: Vec<_> = (0..3)
+        .map(|_| rt.spawn(gmp_executor::time::sleep(Duration::from_secs(3600))))
+        .collect();
+    eventually("three timers", || rt.metrics().live_timers == 3);
+    let listener = rt.block_on(async { gmp_executor::net::TcpListener::bind("127.0.0.1:0").await });
+    let listener = listener.unwrap();
+    assert_eq!(
+        rt.metrics().io_registrations,
+        before.io_registrations + 1,
+        "{}",
+        rt.metrics()
+    );
+    drop(listener);
+    assert_eq!(rt.metrics().io_registrations, before.io_registrations);
+    for s in &sleepers {
+        s.abort();
+    }
+    eventually("the timers are gone", || rt.metrics().live_timers == 0);
+    // Nothing to run: both workers park, none searches.
+    eventually("both workers parked", || {
+        let m = rt.metrics();
+        m.workers_parked == 2 && m.workers_searching == 0
+    });
+}

@@ -101,6 +101,9 @@ fn the_lifo_task_of_the_only_stuck_worker_runs() {
     let m = rt.metrics();
     assert_eq!(m.long_polls, 1);
     assert_eq!(m.extra_workers_started, 1);
+    // The LIFO task was handed off once, and the helper polled it.
+    assert_eq!(m.sysmon_rescued_tasks, 1, "{m}");
+    assert!(m.sysmon_helper_polls >= 1, "{m}");
 }
 
 #[test]

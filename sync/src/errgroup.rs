@@ -36,6 +36,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
+use gmp_executor::runtime::WaitReason;
 
 use crate::context::{self, CancelCauseFunc, Cause, Context};
 use std::sync::Arc;
@@ -308,7 +309,9 @@ impl<E: Send + 'static> Group<E> {
         F: Future<Output = Result<(), E>> + Send + 'static,
     {
         let permit = match self.semaphore() {
-            Some(sem) => Some(sem.acquire_owned(1).await),
+            Some(sem) => {
+                Some(crate::waiting::labeled(WaitReason::ErrgroupLimit, sem.acquire_owned(1)).await)
+            }
             None => None,
         };
         gmp_executor::spawn(self.member(permit, future)).detach();
@@ -343,7 +346,9 @@ impl<E: Send + 'static> Group<E> {
         F: Future<Output = Result<(), E>> + Send + 'static,
     {
         let permit = match self.semaphore() {
-            Some(sem) => Some(sem.acquire_owned(1).await),
+            Some(sem) => {
+                Some(crate::waiting::labeled(WaitReason::ErrgroupLimit, sem.acquire_owned(1)).await)
+            }
             None => None,
         };
         spawner.spawn_obj(futures_util::task::FutureObj::new(Box::new(

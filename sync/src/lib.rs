@@ -19,6 +19,7 @@
 pub(crate) mod loom;
 
 mod cell;
+mod waiting;
 mod waitlist;
 
 pub mod mutex;

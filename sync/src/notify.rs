@@ -243,6 +243,7 @@ impl Future for Notified<'_> {
             Some(old) if old.will_wake(cx.waker()) => {}
             slot => *slot = Some(cx.waker().clone()),
         }
+        gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::Notify);
         Poll::Pending
     }
 }

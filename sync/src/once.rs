@@ -17,6 +17,7 @@
 
 #![deny(unsafe_code)]
 
+use gmp_executor::runtime::WaitReason;
 use std::fmt;
 use std::future::Future;
 use std::sync::OnceLock;
@@ -149,7 +150,7 @@ impl<T> OnceCell<T> {
         if let Some(v) = self.value.get() {
             return Ok(v);
         }
-        let _permit = self.init.acquire(1).await;
+        let _permit = crate::waiting::labeled(WaitReason::Once, self.init.acquire(1)).await;
         if let Some(v) = self.value.get() {
             return Ok(v);
         }
@@ -261,7 +262,7 @@ impl Once {
         if self.is_completed() {
             return;
         }
-        let _permit = self.init.acquire(1).await;
+        let _permit = crate::waiting::labeled(WaitReason::Once, self.init.acquire(1)).await;
         if self.is_completed() {
             return;
         }

@@ -208,7 +208,11 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        std::task::ready!(Pin::new(&mut this.acquire).poll(cx)).forget();
+        let Poll::Ready(permit) = Pin::new(&mut this.acquire).poll(cx) else {
+            gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::RwLockRead);
+            return Poll::Pending;
+        };
+        permit.forget();
         Poll::Ready(RwLockReadGuard { lock: this.lock })
     }
 }
@@ -241,7 +245,11 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        std::task::ready!(Pin::new(&mut this.acquire).poll(cx)).forget();
+        let Poll::Ready(permit) = Pin::new(&mut this.acquire).poll(cx) else {
+            gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::RwLockWrite);
+            return Poll::Pending;
+        };
+        permit.forget();
         Poll::Ready(RwLockWriteGuard { lock: this.lock })
     }
 }

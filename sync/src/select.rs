@@ -255,6 +255,7 @@ macro_rules! __select_emit {
                     )*
                     return Poll::Pending;
                 }
+                __sel.note_waiting(__cx, __order_ref.len());
                 $crate::__select_default_poll!(__SelectOut; $($def)*)
             }).await
         };
@@ -380,6 +381,15 @@ pub mod __private {
         /// as a whole, before polling any arm.
         pub fn poll_budget(&self, cx: &mut Context<'_>) -> Poll<()> {
             gmp_executor::coop::poll_proceed(cx)
+        }
+
+        /// Records that the task waits in this select of `arms` arms (after its arms recorded
+        /// theirs), unless it has a `default` arm and so never waits.
+        #[inline]
+        pub fn note_waiting(&self, cx: &Context<'_>, arms: usize) {
+            if !self.sel.is_nonblocking() {
+                gmp_executor::runtime::waiting_on_select(cx, arms);
+            }
         }
 
         /// Shuffles the poll order uniformly (Fisher-Yates). Under loom the order is fixed:

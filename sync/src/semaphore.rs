@@ -29,6 +29,7 @@
 //! faster under some contention but unfair and, for weighted requests, starves large ones;
 //! a lock on every release (tokio): the `QUEUED` bit keeps uncontended release lock-free.
 
+use gmp_executor::runtime::WaitReason;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -367,6 +368,7 @@ impl WaiterSlot {
                     needed,
                     waker: Some(cx.waker().clone()),
                 }));
+                gmp_executor::runtime::waiting_on(cx, WaitReason::Semaphore);
                 Poll::Pending
             }
             Some(key) => {
@@ -382,6 +384,7 @@ impl WaiterSlot {
                     Some(old) if old.will_wake(cx.waker()) => {}
                     slot => *slot = Some(cx.waker().clone()),
                 }
+                gmp_executor::runtime::waiting_on(cx, WaitReason::Semaphore);
                 Poll::Pending
             }
         }

@@ -268,6 +268,7 @@ impl<V: Clone> Future for Follow<'_, V> {
                 }
             }
         }
+        gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::Singleflight);
         Poll::Pending
     }
 }

@@ -471,6 +471,7 @@ impl Future for Wait<'_> {
                 }
             }
         }
+        gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::WaitGroup);
         Poll::Pending
     }
 }

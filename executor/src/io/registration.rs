@@ -64,9 +64,17 @@ impl<S: mio::event::Source> PollEvented<S> {
         cx: &mut Context<'_>,
         dir: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.io
-            .poll_ready(cx, dir)
-            .map(|r| r.map_err(|()| shutdown_error()))
+        let res = self.io.poll_ready(cx, dir);
+        if res.is_pending() {
+            crate::task::wait::waiting_on(
+                cx,
+                match dir {
+                    Direction::Read => crate::task::wait::WaitReason::IoRead,
+                    Direction::Write => crate::task::wait::WaitReason::IoWrite,
+                },
+            );
+        }
+        res.map(|r| r.map_err(|()| shutdown_error()))
     }
 
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, split};
 use super::{ToSocketAddrs, addr};
@@ -124,7 +124,11 @@ impl TcpListener {
     /// # });
     /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, peer) = ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()))?;
+        let Poll::Ready(accepted) = self.io.poll_io(cx, Direction::Read, |l| l.accept()) else {
+            crate::runtime::waiting_on(cx, crate::runtime::WaitReason::IoAccept);
+            return Poll::Pending;
+        };
+        let (stream, peer) = accepted?;
         let _ = stream.set_nodelay(true);
         Poll::Ready(TcpStream::from_mio(stream).map(|s| (s, peer)))
     }

@@ -5,7 +5,7 @@ use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, split};
 use crate::io::{Direction, PollEvented};
@@ -133,7 +133,11 @@ impl UnixListener {
     /// # });
     /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let (stream, peer) = ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()))?;
+        let Poll::Ready(accepted) = self.io.poll_io(cx, Direction::Read, |l| l.accept()) else {
+            crate::runtime::waiting_on(cx, crate::runtime::WaitReason::IoAccept);
+            return Poll::Pending;
+        };
+        let (stream, peer) = accepted?;
         Poll::Ready(UnixStream::from_mio(stream).map(|s| (s, peer)))
     }
 

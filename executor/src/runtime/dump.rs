@@ -13,6 +13,10 @@
 //! copy is therefore not an atomic snapshot: tasks spawned or completed during the walk may or
 //! may not appear, and a task's state may be a few microseconds stale.
 //!
+//! A waiting task's state reads as the reason its leaf future recorded (`chan receive`,
+//! `sync.Mutex.Lock`; see [`WaitReason`]), as Go's does, or `waiting` when it waits on a future
+//! gmp does not know.
+//!
 //! Times come from the coarse clock (see `clock.rs`): ages and state durations are accurate to
 //! about 10 ms.
 //!
@@ -27,7 +31,8 @@ use std::time::Duration;
 use crate::clock;
 use crate::scheduler::Shared;
 use crate::task::Id;
-use crate::task::header::{Header, PLACE_BLOCKING, PLACE_MAX_WORKER};
+use crate::task::header::{Diag, Header, PLACE_BLOCKING, PLACE_MAX_WORKER};
+use crate::task::wait::{ShowWait, Wait, WaitReason};
 
 /// What a task is doing, named after Go's goroutine states.
 ///
@@ -46,7 +51,7 @@ pub enum TaskState {
     /// Being polled right now, by a worker or sysmon's helper thread (Go's `_Grunning`).
     Running,
     /// Idle until something wakes it: a channel, a timer, a lock, a join (Go's `_Gwaiting`).
-    /// gmp cannot tell which: a future does not say what it waits for.
+    /// [`TaskInfo::wait_reason`] says which, when a gmp future recorded it.
     Waiting,
     /// A [`spawn_blocking`](crate::spawn_blocking) job running on the blocking pool (Go's
     /// `_Gsyscall`: the thread is away from the scheduler).
@@ -94,6 +99,8 @@ impl fmt::Display for TaskState {
 /// assert_eq!(task.state, gmp_executor::runtime::TaskState::Waiting);
 /// assert!(task.spawn_site.file().ends_with(".rs"));
 /// assert!(task.polls >= 1);
+/// // A foreign future (`futures`' oneshot) records no reason: plain "waiting".
+/// assert_eq!(task.wait_reason(), Some(gmp_executor::runtime::WaitReason::Other));
 /// drop(tx);
 /// ```
 #[derive(Clone, Debug)]
@@ -114,25 +121,52 @@ pub struct TaskInfo {
     /// The worker running it (if [`TaskState::Running`]) or that polled it last; `None` if it
     /// never ran on a worker (not yet polled, a blocking job, or run by sysmon's helper).
     pub worker: Option<usize>,
+    /// What it waits for (`Waiting` tasks only).
+    wait: Option<Wait>,
 }
 
 impl TaskInfo {
+    /// Why the task waits: `Some` for a [`TaskState::Waiting`] task, with
+    /// [`WaitReason::Other`] when it waits on a future gmp does not know; `None` in the other
+    /// states.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gmp_executor::runtime::{TaskState, WaitReason};
+    /// let rt = gmp_executor::Builder::new().maxprocs(1).build().unwrap();
+    /// let _h = rt.spawn(gmp_executor::time::sleep(std::time::Duration::from_secs(60)));
+    /// # while rt.handle().dump().tasks()[0].state != TaskState::Waiting {
+    /// #     std::thread::yield_now();
+    /// # }
+    /// let dump = rt.handle().dump();
+    /// assert_eq!(dump.tasks()[0].wait_reason(), Some(WaitReason::Sleep));
+    /// assert!(dump.to_string().contains("[sleep, "));
+    /// ```
+    pub fn wait_reason(&self) -> Option<WaitReason> {
+        self.wait.map(Wait::reason)
+    }
+
+    /// The arm count of the `select!` the task waits in, if it waits in one (saturated at 255).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Runtime::new().unwrap();
+    /// let _h = rt.spawn(std::future::pending::<()>());
+    /// assert_eq!(rt.handle().dump().tasks()[0].select_arms(), None);
+    /// ```
+    pub fn select_arms(&self) -> Option<u16> {
+        self.wait.and_then(Wait::select_arms)
+    }
+
+    pub(crate) fn wait(&self) -> Option<Wait> {
+        self.wait
+    }
+
     fn read(header: &Header, now_us: u64) -> TaskInfo {
-        let snapshot = header.state.load();
         let diag = header.diag();
-        let state = if snapshot.is_running() || snapshot.is_complete() {
-            // COMPLETE in the registry: caught between unregistering and completing; it still
-            // holds RUNNING in spirit.
-            if diag.place == PLACE_BLOCKING {
-                TaskState::Blocking
-            } else {
-                TaskState::Running
-            }
-        } else if snapshot.is_notified() {
-            TaskState::Runnable
-        } else {
-            TaskState::Waiting
-        };
+        let state = state_of(header, &diag);
         TaskInfo {
             id: header.id,
             state,
@@ -141,7 +175,26 @@ impl TaskInfo {
             in_state: clock::between(diag.since_us, now_us),
             polls: diag.polls,
             worker: (diag.place <= PLACE_MAX_WORKER).then_some(usize::from(diag.place)),
+            wait: (state == TaskState::Waiting).then(|| Wait::from_bits(diag.wait)),
         }
+    }
+}
+
+/// The task's state as the dump shows it (see the header module's table).
+pub(crate) fn state_of(header: &Header, diag: &Diag) -> TaskState {
+    let snapshot = header.state.load();
+    if snapshot.is_running() || snapshot.is_complete() {
+        // COMPLETE in the registry: caught between unregistering and completing; it still
+        // holds RUNNING in spirit.
+        if diag.place == PLACE_BLOCKING {
+            TaskState::Blocking
+        } else {
+            TaskState::Running
+        }
+    } else if snapshot.is_notified() {
+        TaskState::Runnable
+    } else {
+        TaskState::Waiting
     }
 }
 
@@ -149,13 +202,21 @@ impl fmt::Display for TaskInfo {
     /// Go's goroutine header and "created by" lines, with the spawn site for a stack:
     ///
     /// ```text
-    /// task 7 [waiting, 1.204s]:
+    /// task 7 [chan receive, 1.204s]:
     ///     age 1.310s, 3 polls, last on worker 1
     /// created at
     ///     src/main.rs:20:9
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task {} [{}", self.id, self.state)?;
+        match self.wait {
+            Some(w) => write!(
+                f,
+                "task {} [{}",
+                self.id,
+                ShowWait(w.reason(), w.select_arms())
+            )?,
+            None => write!(f, "task {} [{}", self.id, self.state)?,
+        }
         if let (TaskState::Running, Some(w)) = (self.state, self.worker) {
             write!(f, " on worker {w}")?;
         }
@@ -269,6 +330,28 @@ impl Dump {
     /// ```
     pub fn count(&self, state: TaskState) -> usize {
         self.tasks.iter().filter(|t| t.state == state).count()
+    }
+
+    /// Number of waiting tasks by wait reason (reasons no task waits for are absent).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gmp_executor::runtime::{TaskState, WaitReason};
+    /// let rt = gmp_executor::Builder::new().maxprocs(1).build().unwrap();
+    /// let _h = rt.spawn(std::future::pending::<()>());
+    /// # while rt.handle().dump().tasks()[0].state != TaskState::Waiting {
+    /// #     std::thread::yield_now();
+    /// # }
+    /// let by_reason = rt.handle().dump().count_by_reason();
+    /// assert_eq!(by_reason.get(&WaitReason::Other), Some(&1));
+    /// ```
+    pub fn count_by_reason(&self) -> std::collections::BTreeMap<WaitReason, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for reason in self.tasks.iter().filter_map(TaskInfo::wait_reason) {
+            *counts.entry(reason).or_insert(0) += 1;
+        }
+        counts
     }
 }
 

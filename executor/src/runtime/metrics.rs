@@ -2,10 +2,15 @@
 //!
 //! # Design
 //!
-//! Each worker counts its own events on a cache line of its own (`scheduler::stats`), so
-//! counting costs a few cycles on a line the worker already owns. Task counts come from the
-//! live-task registry, which updates them under the shard lock it takes anyway. Reading the
-//! metrics takes every registry shard lock once, briefly; the per-worker counters are read
+//! Each worker counts its own events in a block of its own (`scheduler::stats`) (one cache line,
+//! written only by that worker with `Relaxed` load + store pairs, never a read-modify-write),
+//! so counting costs a few cycles on a line the worker already owns. Task counts come from the
+//! live-task registry, which updates them under the shard lock it takes anyway. The other
+//! runtime-wide counters sit on cold paths (a panic, sysmon's thread) or are read from state
+//! the runtime keeps anyway (the idle workers' word, the blocking pool's queue, the timer
+//! wheels, the reactor's registrations), so counting them costs the hot paths nothing. Reading
+//! the metrics takes every registry shard lock, the blocking pool's lock, each timer wheel's
+//! lock and the reactor's registration lock once, briefly; the per-worker counters are read
 //! without synchronization, so a snapshot taken while the runtime runs is approximate (each
 //! counter is exact, but they are not read at one instant).
 
@@ -87,6 +92,31 @@ pub struct RuntimeMetrics {
     /// Tasks sysmon (or its extra worker) woke by polling the I/O reactor itself, because no
     /// worker had for longer than sysmon's threshold (Go's sysmon `netpoll`).
     pub sysmon_io_wakeups: u64,
+    /// Queued tasks sysmon handed off from a stuck worker (its LIFO slot and local queue) to the
+    /// injection queue, for the other workers to run (the work part of Go's `handoffp`).
+    pub sysmon_rescued_tasks: u64,
+    /// Task polls run by sysmon's temporary extra workers.
+    pub sysmon_helper_polls: u64,
+    /// Tasks whose output was a panic, observed through their `JoinHandle` or not.
+    pub tasks_panicked: u64,
+    /// Of those, the unhandled ones (see
+    /// [`Handle::unhandled_panics`](crate::Handle::unhandled_panics)).
+    pub unhandled_panics: u64,
+    /// Workers parked for lack of work now (Go's idle Ps).
+    pub workers_parked: usize,
+    /// Workers awake and looking for work to steal now (Go's spinning Ms).
+    pub workers_searching: usize,
+    /// Blocking-pool threads alive now, idle or busy ([`spawn_blocking`](crate::spawn_blocking);
+    /// Go's Ms in syscalls).
+    pub blocking_threads: usize,
+    /// Of those, the ones running a job now.
+    pub blocking_busy_threads: usize,
+    /// Blocking jobs queued and waiting for a pool thread now.
+    pub blocking_queue_depth: usize,
+    /// Timers registered on the runtime's timer wheels now (sleeps, timeouts, tickers, timers).
+    pub live_timers: usize,
+    /// Sockets registered with the runtime's I/O reactor now.
+    pub io_registrations: usize,
 }
 
 impl RuntimeMetrics {
@@ -108,6 +138,13 @@ impl RuntimeMetrics {
             .collect();
         let (tasks_spawned, tasks_completed) = shared.registry.counts();
         let sysmon = shared.sysmon_counts();
+        let (tasks_panicked, unhandled_panics) = shared.panics.counts();
+        let (blocking_threads, blocking_busy_threads, blocking_queue_depth) =
+            shared.blocking.counts();
+        #[cfg(not(loom))]
+        let io_registrations = shared.io.registrations();
+        #[cfg(loom)]
+        let io_registrations = 0;
         RuntimeMetrics {
             workers,
             tasks_spawned,
@@ -117,6 +154,17 @@ impl RuntimeMetrics {
             long_polls: sysmon.long_polls,
             extra_workers_started: sysmon.helpers_started,
             sysmon_io_wakeups: sysmon.io_wakeups,
+            sysmon_rescued_tasks: sysmon.rescued_tasks,
+            sysmon_helper_polls: shared.helper_polls(),
+            tasks_panicked,
+            unhandled_panics,
+            workers_parked: shared.idle.num_parked(),
+            workers_searching: shared.idle.num_searching(),
+            blocking_threads,
+            blocking_busy_threads,
+            blocking_queue_depth,
+            live_timers: shared.time.live_timers(),
+            io_registrations,
         }
     }
 }
@@ -134,6 +182,23 @@ impl fmt::Display for RuntimeMetrics {
             self.long_polls,
             self.extra_workers_started,
             self.sysmon_io_wakeups,
+        )?;
+        writeln!(
+            f,
+            "{} panicked ({} unhandled); workers: {} parked, {} searching; sysmon handed off {} \
+             tasks, its helpers ran {} polls; blocking pool: {} threads ({} busy), queue {}; \
+             {} timers; {} I/O registrations",
+            self.tasks_panicked,
+            self.unhandled_panics,
+            self.workers_parked,
+            self.workers_searching,
+            self.sysmon_rescued_tasks,
+            self.sysmon_helper_polls,
+            self.blocking_threads,
+            self.blocking_busy_threads,
+            self.blocking_queue_depth,
+            self.live_timers,
+            self.io_registrations,
         )?;
         for (i, w) in self.workers.iter().enumerate() {
             write!(

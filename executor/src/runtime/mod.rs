@@ -17,6 +17,7 @@ mod builder;
 pub(crate) mod deadlock;
 pub(crate) mod dump;
 pub(crate) mod metrics;
+pub(crate) mod profile;
 #[cfg(all(target_os = "linux", not(loom)))]
 pub(crate) mod signal;
 mod spawn;
@@ -27,9 +28,11 @@ pub use crate::tokio_compat;
 pub use builder::{Builder, UnhandledPanic};
 pub use dump::{Dump, TaskInfo, TaskState, dump};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
+pub use profile::{Profile, ProfileGroup, profile};
 pub use spawn::{spawn, spawn_blocking};
 
 pub use crate::scheduler::panics::{KEPT_PANICS, PanicRecord, UnhandledPanics};
+pub use crate::task::wait::{WaitReason, waiting_on, waiting_on_select};
 
 use std::fmt;
 use std::future::Future;
@@ -399,6 +402,25 @@ impl Handle {
     /// ```
     pub fn dump(&self) -> Dump {
         Dump::collect(&self.shared, |_| true)
+    }
+
+    /// Counts this runtime's live tasks by spawn site and state or wait reason: Go's
+    /// `/debug/pprof/goroutine?debug=1`; see [`Profile`].
+    ///
+    /// Callable from any thread; walks the tasks as [`dump`](Self::dump) does, without
+    /// building an entry per task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = gmp_executor::Builder::new().maxprocs(1).build().unwrap();
+    /// let _stuck = rt.spawn(std::future::pending::<()>());
+    /// let profile = rt.handle().profile();
+    /// assert_eq!(profile.total(), 1);
+    /// assert_eq!(profile.groups()[0].spawn_site.line(), line!() - 3);
+    /// ```
+    pub fn profile(&self) -> Profile {
+        Profile::collect(&self.shared)
     }
 
     /// The tasks of this runtime that panicked with nobody observing the panic: detached, or

@@ -135,6 +135,10 @@ impl Idle {
         self.sleepers.lock().unwrap().last().copied()
     }
 
+    pub(crate) fn num_searching(&self) -> usize {
+        searching(self.state.load(Ordering::SeqCst))
+    }
+
     pub(crate) fn num_parked(&self) -> usize {
         self.num_workers - unparked(self.state.load(Ordering::SeqCst))
     }

@@ -36,7 +36,7 @@
 use std::fmt;
 use std::panic::Location;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::task::Id;
@@ -50,6 +50,9 @@ pub(crate) struct Log {
     inner: Mutex<UnhandledPanics>,
     /// Panicked tasks between "about to unregister" and "reported or handed to the joiner".
     in_flight: AtomicUsize,
+    /// Tasks whose output was a panic, handled or not (`RuntimeMetrics::tasks_panicked`).
+    /// Relaxed: a statistic, counted on the panic path only.
+    panicked: AtomicU64,
 }
 
 /// How long a snapshot waits for reports on their way (a few instructions each, unless a
@@ -63,6 +66,7 @@ impl Log {
             // SeqCst (a full barrier): sequenced before the registry removal, which a checker
             // orders itself after by taking the shard's lock.
             self.in_flight.fetch_add(1, Ordering::SeqCst);
+            self.panicked.fetch_add(1, Ordering::Relaxed);
         } else {
             // Release: pairs with the Acquire in `snapshot`, publishing the record made just
             // before (which the mutex publishes too).
@@ -80,6 +84,13 @@ impl Log {
                 message: message.to_owned(),
             });
         }
+    }
+
+    /// Tasks that panicked so far, and of those the unhandled ones recorded (for metrics: no
+    /// wait for reports on their way).
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        let unhandled = self.inner.lock().unwrap_or_else(|e| e.into_inner()).count;
+        (self.panicked.load(Ordering::Relaxed), unhandled)
     }
 
     /// The record, once the reports on their way have landed (bounded by `IN_FLIGHT_WAIT`).

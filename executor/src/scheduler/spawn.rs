@@ -117,7 +117,7 @@ where
         BlockingSchedule(shared.clone()),
         id,
         location,
-        shared.registry.shard_for(shared.num_workers()),
+        shared.registry.shard_for(shared.num_workers()) | crate::task::header::BLOCKING_JOB,
     );
     // SAFETY: a new task holds a reference for its first Notified.
     let notified = unsafe { Notified::from_raw(raw) };

@@ -187,6 +187,8 @@ pub(crate) struct Sysmon {
     helpers_started: AtomicU64,
     /// Tasks woken by sysmon's (or the helper's) own polls of the I/O reactor.
     io_wakeups: AtomicU64,
+    /// Queued tasks moved off stuck workers by `rescue`.
+    rescued: AtomicU64,
 }
 
 /// sysmon's counters, for `RuntimeMetrics`.
@@ -195,6 +197,7 @@ pub(crate) struct SysmonCounts {
     pub(crate) long_polls: u64,
     pub(crate) helpers_started: u64,
     pub(crate) io_wakeups: u64,
+    pub(crate) rescued_tasks: u64,
 }
 
 impl Sysmon {
@@ -211,6 +214,7 @@ impl Sysmon {
             long_polls: AtomicU64::new(0),
             helpers_started: AtomicU64::new(0),
             io_wakeups: AtomicU64::new(0),
+            rescued: AtomicU64::new(0),
         }
     }
 
@@ -276,6 +280,7 @@ impl Sysmon {
             long_polls: self.long_polls.load(Ordering::Relaxed),
             helpers_started: self.helpers_started.load(Ordering::Relaxed),
             io_wakeups: self.io_wakeups.load(Ordering::Relaxed),
+            rescued_tasks: self.rescued.load(Ordering::Relaxed),
         }
     }
 
@@ -468,6 +473,10 @@ fn rescue(shared: &Shared, w: usize, local: &mut queue::Local<Notified>) -> usiz
         }
     }
     if moved > 0 {
+        shared
+            .sysmon
+            .rescued
+            .fetch_add(moved as u64, Ordering::Relaxed);
         tracing::debug!(
             worker = w,
             moved,

@@ -18,10 +18,11 @@
 //!
 //! - `spawned` and `origin`: written once at creation, read-only afterwards.
 //! - `links`: the registry's, under its shard lock (see [`super::registry`]).
-//! - `polls` and `since`: written with `Relaxed` stores (not read-modify-writes: only one thread
+//! - `polls` (the poll count and the wait reason, see [`crate::task::wait::WaitReason`]) and
+//!   `since`: written with `Relaxed` stores (not read-modify-writes: only one thread
 //!   writes at a time) by the thread that owns the task's current transition: the worker that
-//!   polls it ([`Header::on_poll_start`], [`Header::on_poll_end`]) or the thread that queues it
-//!   ([`Header::on_scheduled`]). A wake racing with the end of a poll may leave either stamp:
+//!   polls it ([`Header::on_poll_start`], [`Header::on_poll_end`], and the leaf futures it
+//!   polls, [`Header::set_wait`]) or the thread that queues it ([`Header::on_scheduled`]). A wake racing with the end of a poll may leave either stamp:
 //!   the dump is a snapshot of a moving system and says so. They are `std` atomics even under
 //!   `cfg(loom)` because nothing synchronizes through them.
 //!
@@ -55,10 +56,12 @@ pub(crate) struct Header {
     origin: Origin,
     /// The task's place in its registry shard's list. Guarded by that shard's lock.
     pub(crate) links: Links,
-    /// `spawn time << 16 | registry shard`: when the task was spawned ([`crate::clock`]
-    /// microseconds) and the registry shard it is linked in.
+    /// `spawn time << 16 | flags | registry shard`: when the task was spawned ([`crate::clock`]
+    /// microseconds), whether it is a blocking-pool job ([`BLOCKING_JOB`]), and the registry
+    /// shard it is linked in.
     spawned: u64,
-    /// Polls started so far.
+    /// `polls << 16 | wait`: polls started so far, and why the task waits (recorded by the leaf
+    /// future that returned `Pending` in its last poll; cleared when a poll starts).
     polls: StdAtomicU64,
     /// `time << 16 | place`: when the task last changed state (clock microseconds) and where it
     /// last ran (a worker index, or one of the `PLACE_*` markers).
@@ -77,6 +80,13 @@ pub(crate) const PLACE_MAX_WORKER: u16 = u16::MAX - 3;
 const PLACE_BITS: u32 = 16;
 const PLACE_MASK: u64 = (1 << PLACE_BITS) - 1;
 
+/// Flag in the `registry_shard` argument of [`Header::new`]: the task is a `spawn_blocking`
+/// job (its `JoinHandle` waits for the blocking pool). Registry shards stay below it.
+pub(crate) const BLOCKING_JOB: u16 = 1 << 15;
+
+const WAIT_BITS: u32 = 16;
+const WAIT_MASK: u64 = (1 << WAIT_BITS) - 1;
+
 /// A task's diagnostics, read at one moment.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Diag {
@@ -84,6 +94,8 @@ pub(crate) struct Diag {
     pub(crate) since_us: u64,
     pub(crate) place: u16,
     pub(crate) polls: u64,
+    /// The recorded wait, as `task::wait::Wait` encodes it (0: none).
+    pub(crate) wait: u16,
 }
 
 impl Header {
@@ -130,15 +142,25 @@ impl Header {
     /// The registry shard the task is linked in.
     #[inline]
     pub(crate) fn registry_shard(&self) -> usize {
-        (self.spawned & PLACE_MASK) as usize
+        (self.spawned & PLACE_MASK & !u64::from(BLOCKING_JOB)) as usize
+    }
+
+    /// Whether the task is a `spawn_blocking` job.
+    #[inline]
+    pub(crate) fn is_blocking_job(&self) -> bool {
+        self.spawned & u64::from(BLOCKING_JOB) != 0
     }
 
     /// A worker (or the blocking pool) is about to poll the task at `place`.
     #[inline]
     pub(crate) fn on_poll_start(&self, place: u16) {
-        // Load + store rather than `fetch_add`: only the polling thread writes `polls`.
+        // Load + store rather than `fetch_add`: only the polling thread writes `polls`. The
+        // same store forgets the last poll's wait reason.
         let polls = self.polls.load(StdOrdering::Relaxed);
-        self.polls.store(polls + 1, StdOrdering::Relaxed);
+        self.polls.store(
+            (polls + (1 << WAIT_BITS)) & !WAIT_MASK,
+            StdOrdering::Relaxed,
+        );
         self.since.store(
             pack(crate::clock::coarse_now_us(), place),
             StdOrdering::Relaxed,
@@ -162,14 +184,31 @@ impl Header {
         self.on_poll_end();
     }
 
+    /// Records why the task waits (called by a leaf future of the task's poll, on the polling
+    /// thread, the only writer of `polls` then).
+    #[inline]
+    pub(crate) fn set_wait(&self, wait: u16) {
+        let polls = self.polls.load(StdOrdering::Relaxed);
+        self.polls
+            .store((polls & !WAIT_MASK) | u64::from(wait), StdOrdering::Relaxed);
+    }
+
+    /// The wait recorded since the current poll started (or in the last poll).
+    #[inline]
+    pub(crate) fn wait(&self) -> u16 {
+        (self.polls.load(StdOrdering::Relaxed) & WAIT_MASK) as u16
+    }
+
     /// The task's diagnostics now.
     pub(crate) fn diag(&self) -> Diag {
         let since = self.since.load(StdOrdering::Relaxed);
+        let polls = self.polls.load(StdOrdering::Relaxed);
         Diag {
             spawned_us: self.spawned >> PLACE_BITS,
             since_us: since >> PLACE_BITS,
             place: (since & PLACE_MASK) as u16,
-            polls: self.polls.load(StdOrdering::Relaxed),
+            polls: polls >> WAIT_BITS,
+            wait: (polls & WAIT_MASK) as u16,
         }
     }
 }

@@ -133,6 +133,16 @@ impl<T> Future for JoinHandle<T> {
             self.raw
                 .try_read_output(&mut out as *mut _ as *mut (), cx.waker())
         };
+        if out.is_pending() {
+            crate::task::wait::waiting_on(
+                cx,
+                if self.raw.header().is_blocking_job() {
+                    crate::task::wait::WaitReason::BlockingPool
+                } else {
+                    crate::task::wait::WaitReason::Join
+                },
+            );
+        }
         out
     }
 }

@@ -34,7 +34,8 @@ mod join;
 pub(crate) mod raw;
 pub(crate) mod registry;
 pub(crate) mod state;
-mod waker;
+pub(crate) mod wait;
+pub(crate) mod waker;
 
 pub use harness::panic_message;
 pub use join::{JoinError, JoinHandle};

@@ -35,6 +35,19 @@ pub(super) fn waker_ref(header: &Header) -> WakerRef<'_> {
     }
 }
 
+/// The task a waker wakes, if it is a gmp task's waker (for a leaf future that records its
+/// task's wait reason; see `task::wait`).
+#[inline]
+pub(crate) fn task_of(waker: &Waker) -> Option<&Header> {
+    if std::ptr::eq(waker.vtable(), &VTABLE) {
+        // SAFETY: a waker with our vtable was made from a live task header and owns (or, for
+        // the poller's `WakerRef`, borrows) a reference to it, which lives as long as `waker`.
+        Some(unsafe { &*waker.data().cast::<Header>() })
+    } else {
+        None
+    }
+}
+
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
 fn raw(ptr: *const ()) -> RawTask {

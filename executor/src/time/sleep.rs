@@ -182,7 +182,11 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         std::task::ready!(crate::coop::poll_proceed(cx));
-        self.get_mut().poll_elapsed(cx)
+        let res = self.get_mut().poll_elapsed(cx);
+        if res.is_pending() {
+            crate::task::wait::waiting_on(cx, crate::task::wait::WaitReason::Sleep);
+        }
+        res
     }
 }
 

@@ -103,10 +103,10 @@ impl Ticker {
     /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         std::task::ready!(crate::coop::poll_proceed(cx));
-        if self.stopped {
+        if self.stopped || self.sleep.poll_elapsed(cx).is_pending() {
+            crate::task::wait::waiting_on(cx, crate::task::wait::WaitReason::Ticker);
             return Poll::Pending;
         }
-        std::task::ready!(self.sleep.poll_elapsed(cx));
         let due = self.sleep.deadline();
         let now = Instant::now();
         let next = due

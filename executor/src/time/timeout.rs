@@ -135,7 +135,15 @@ impl<F: Future> Future for Timeout<F> {
         }
         // Without spending budget: the inner future may have spent all of the task's, and the
         // deadline must still be noticed.
-        this.sleep.poll_elapsed(cx).map(|()| Err(Elapsed(())))
+        let res = this.sleep.poll_elapsed(cx).map(|()| Err(Elapsed(())));
+        if res.is_pending() {
+            // The inner future's reason, if it recorded one, says more.
+            crate::task::wait::waiting_on_unless_recorded(
+                cx,
+                crate::task::wait::WaitReason::Timeout,
+            );
+        }
+        res
     }
 }
 

@@ -162,9 +162,13 @@ impl Future for Timer {
         if this.state != TimerState::Active {
             // Go: receiving from a fired-and-drained or stopped timer blocks. Only `reset`
             // (through `&mut self`, so by this future's owner) can arm it again.
+            crate::task::wait::waiting_on(cx, crate::task::wait::WaitReason::Timer);
             return Poll::Pending;
         }
-        std::task::ready!(this.sleep.poll_elapsed(cx));
+        if this.sleep.poll_elapsed(cx).is_pending() {
+            crate::task::wait::waiting_on(cx, crate::task::wait::WaitReason::Timer);
+            return Poll::Pending;
+        }
         this.state = TimerState::Fired;
         Poll::Ready(this.sleep.deadline())
     }

@@ -9,6 +9,7 @@ use super::error::TryRecvError;
 use super::selection::SelArm;
 use super::state::{Chan, RecvOp, RecvPoll};
 use crate::loom::{Arc, Ordering};
+use gmp_executor::runtime::WaitReason;
 
 /// The receiving half of a channel: Go's `<-chan T`. Cloneable (multi-consumer: each value goes
 /// to exactly one receiver).
@@ -170,7 +171,10 @@ impl<T> futures_core::Stream for Receiver<T> {
         {
             RecvPoll::Value(v) => Poll::Ready(Some(v)),
             RecvPoll::Closed => Poll::Ready(None),
-            RecvPoll::Empty | RecvPoll::Pending => Poll::Pending,
+            RecvPoll::Empty | RecvPoll::Pending => {
+                gmp_executor::runtime::waiting_on(cx, WaitReason::ChanReceive);
+                Poll::Pending
+            }
         }
     }
 }
@@ -239,7 +243,10 @@ impl<T> Future for RecvFuture<'_, T> {
         {
             RecvPoll::Value(v) => Poll::Ready(Some(v)),
             RecvPoll::Closed => Poll::Ready(None),
-            RecvPoll::Empty | RecvPoll::Pending => Poll::Pending,
+            RecvPoll::Empty | RecvPoll::Pending => {
+                gmp_executor::runtime::waiting_on(cx, WaitReason::ChanReceive);
+                Poll::Pending
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ use super::error::{SendError, TrySendError};
 use super::selection::SelArm;
 use super::state::{Chan, SendOp, SendPoll};
 use crate::loom::{Arc, Ordering};
+use gmp_executor::runtime::WaitReason;
 
 /// The sending half of a channel: Go's `chan<- T`. Cloneable (multi-producer).
 ///
@@ -160,7 +161,10 @@ impl<T> Sender<T> {
             SendPoll::Closed => {
                 Poll::Ready(Err(SendError(op.value.take().expect("value given back"))))
             }
-            SendPoll::Full | SendPoll::Pending => Poll::Pending,
+            SendPoll::Full | SendPoll::Pending => {
+                gmp_executor::runtime::waiting_on(cx, WaitReason::ChanSend);
+                Poll::Pending
+            }
         }
     }
 }
@@ -318,7 +322,10 @@ impl<T> Future for SendFuture<'_, T> {
             SendPoll::Closed => Poll::Ready(Err(SendError(
                 this.op.value.take().expect("value given back"),
             ))),
-            SendPoll::Full | SendPoll::Pending => Poll::Pending,
+            SendPoll::Full | SendPoll::Pending => {
+                gmp_executor::runtime::waiting_on(cx, WaitReason::ChanSend);
+                Poll::Pending
+            }
         }
     }
 }

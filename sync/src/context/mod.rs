@@ -430,6 +430,8 @@ impl Future for Done {
         std::task::ready!(gmp_executor::coop::poll_proceed(cx));
         let this = self.get_mut();
         let Some(scope) = &this.scope else {
+            // Background: never done.
+            gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::ContextDone);
             return Poll::Pending;
         };
         if scope.is_done() {
@@ -446,6 +448,7 @@ impl Future for Done {
                 slot => *slot = Some(cx.waker().clone()),
             },
         }
+        gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::ContextDone);
         Poll::Pending
     }
 }

@@ -351,11 +351,15 @@ impl WaiterSlot {
 
     #[cold]
     fn poll_slow(&mut self, raw: &RawMutex, cx: &mut Context<'_>) -> Poll<()> {
-        match *self {
+        let res = match *self {
             WaiterSlot::Idle => self.poll_first(raw, cx),
             WaiterSlot::Waiting(key) => self.poll_queued(raw, key, cx),
             WaiterSlot::Done => panic!("Lock polled after completion"),
+        };
+        if res.is_pending() {
+            gmp_executor::runtime::waiting_on(cx, gmp_executor::runtime::WaitReason::Mutex);
         }
+        res
     }
 
     /// First poll, the lock was not free: barge if we can, else queue at the back.
