@@ -133,6 +133,7 @@ impl<T> Ring<T> {
     }
 
     /// Pushes `value`; `gate` runs before each claiming CAS and may refuse.
+    #[inline]
     pub(crate) fn push(
         &self,
         value: T,
@@ -190,6 +191,7 @@ impl<T> Ring<T> {
     }
 
     /// Pops the oldest value; `gate` runs before each claiming CAS and may refuse.
+    #[inline]
     pub(crate) fn pop(&self, mut gate: impl FnMut() -> bool) -> Result<T, PopError> {
         // Relaxed: the stamp's Acquire load decides; the CAS re-validates.
         let mut head = self.head.0.load(Ordering::Relaxed);
