@@ -76,6 +76,10 @@ pub fn app(shutdown: Context) -> axum::Router {
         .route("/todos/{id}", get(get_todo))
         .route("/ws", get(ws_echo))
         .with_state(state)
+        // tower's timeout on gmp's timers: a request not answered in 10 s gets 408.
+        .layer(gmp::http::TimeoutLayer::new(
+            std::time::Duration::from_secs(10),
+        ))
 }
 
 async fn hello(Path(name): Path<String>) -> String {

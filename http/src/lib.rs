@@ -9,6 +9,8 @@
 //!   a gmp [`Context`](gmp_sync::Context).
 //! - [`FuturesIo`]: futures-io's traits over hyper's I/O, for websockets on an upgraded
 //!   connection with a runtime-agnostic crate (async-tungstenite with no runtime feature).
+//! - [`TimeoutLayer`]: tower's request timeout on gmp's timers (`408` past the limit), where
+//!   `tower::timeout` and `tower_http::timeout` need tokio's timer.
 //! - [`client`]: hyper-util's pooled HTTP client with a gmp connector (DNS through gmp, connect
 //!   timeout, HTTP/1 keep-alive pool, HTTP/2).
 //!
@@ -48,7 +50,9 @@ pub mod client;
 mod io;
 mod listener;
 pub mod serve;
+pub mod timeout;
 
 pub use io::FuturesIo;
 pub use listener::Listener;
 pub use serve::{Serve, ServeFuture, serve};
+pub use timeout::TimeoutLayer;

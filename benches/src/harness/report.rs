@@ -416,6 +416,24 @@ fn net_table(res: &Results, m: &Machine) -> String {
              p99 latency no worse: {verdict}"
         );
     }
+    if let (Some(g), Some(t)) = (
+        res.record("axum_hello", Peer::Gmp),
+        res.record("axum_hello", Peer::Tokio),
+    ) {
+        let rps = |r: &Record| r.primary().unwrap_or(f64::NAN);
+        let p99 = |r: &Record| r.get("p99_us");
+        let p99_ok = p99(g).zip(p99(t)).is_some_and(|(a, b)| a <= b);
+        let verdict = if rps(g) >= 1.1 * rps(t) && p99_ok {
+            "goal met"
+        } else {
+            "GOAL MISSED"
+        };
+        let _ = writeln!(
+            s,
+            "goal (axum_hello): gmp::http::serve >= 1.1x tokio's axum::serve in requests per \
+             second, with p99 latency no worse: {verdict}"
+        );
+    }
     let _ = write!(
         s,
         "\nNote: each server runs {WORKERS} workers; the load generator (gmp-bench --load: {CONNS} \
@@ -986,11 +1004,16 @@ pub(crate) fn sections(res: &Results, m: &Machine) -> Vec<Section> {
                         r.goal = Some(((1.1 * t).max(g), "goal >= 1.1x tokio and >= Go".into()));
                     }
                 }
+                if w.name == "axum_hello" {
+                    if let Some(t) = res.record(w.name, Peer::Tokio).and_then(Record::primary) {
+                        r.goal = Some((1.1 * t, "goal >= 1.1x tokio's axum::serve".into()));
+                    }
+                }
                 r
             })
             .collect();
         add(
-            "Network: HTTP hello and TCP echo under one load generator (higher is better; p99 latency)",
+            "Network: HTTP hello (hyper, axum) and TCP echo under one load generator (higher is better; p99 latency)",
             net_table(res, m),
             bars(rows),
         );

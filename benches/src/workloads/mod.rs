@@ -54,6 +54,7 @@ pub const WORKLOADS: &[Workload] = &[
     chan::WORKER_POOL,
     chan::FAN_IN,
     net::HTTP_HELLO,
+    net::AXUM_HELLO,
     net::TCP_ECHO,
     sync::MUTEX_UNCONTENDED,
     sync::MUTEX_CONTENDED,

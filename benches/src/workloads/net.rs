@@ -5,6 +5,9 @@
 //!
 //! - `http_hello`: the same hyper 1.x "Hello, World!" service (HTTP/1.1 keep-alive, no hyper
 //!   timer, `TCP_NODELAY`), [`CONNS`] connections;
+//! - `axum_hello`: the same axum `Router` (one route returning "Hello, World!") served by
+//!   `gmp::http::serve` with its defaults (HTTP/1 + HTTP/2 detection, a 10 s header-read timeout
+//!   per request, connection limit) on gmp and by `axum::serve` on tokio, [`CONNS`] connections;
 //! - `tcp_echo`: the same echo loop (read up to 4 KiB, write it back), [`CONNS`] connections
 //!   sending [`ECHO_SIZE`]-byte messages.
 //!
@@ -46,6 +49,19 @@ pub const HTTP_HELLO: Workload = Workload {
     run: |peer, p| run(peer, p, Server::Http),
 };
 
+/// axum hello under the load generator: gmp's `serve` against tokio's `axum::serve`.
+pub const AXUM_HELLO: Workload = Workload {
+    name: "axum_hello",
+    about: "axum Router \"Hello, World!\": gmp::http::serve vs axum::serve on tokio, 50 keep-alive connections",
+    kind: Kind::Net { unit: "req/s" },
+    peers: &[Peer::Gmp, Peer::Tokio],
+    size: |_, s| match s {
+        Scale::Full => 2,
+        Scale::Quick => 1,
+    },
+    run: |peer, p| run(peer, p, Server::Axum),
+};
+
 /// TCP echo under the load generator.
 pub const TCP_ECHO: Workload = Workload {
     name: "tcp_echo",
@@ -62,6 +78,7 @@ pub const TCP_ECHO: Workload = Workload {
 #[derive(Clone, Copy)]
 enum Server {
     Http,
+    Axum,
     Echo,
 }
 
@@ -87,7 +104,7 @@ fn run(peer: Peer, p: Params, server: Server) -> Result<Vec<Metrics>, String> {
         .map_err(|e| format!("server: {e}"))?;
     let addr = format!("127.0.0.1:{port}");
     let proto = match server {
-        Server::Http => "http",
+        Server::Http | Server::Axum => "http",
         Server::Echo => "echo",
     };
     // The process exits after the record is printed, taking the server thread with it.
@@ -134,12 +151,20 @@ async fn hello(_req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byt
     ))))
 }
 
+/// The axum app of `axum_hello`, the same on both runtimes.
+fn axum_app() -> axum::Router {
+    axum::Router::new().route("/", axum::routing::get(|| async { "Hello, World!" }))
+}
+
 fn serve_gmp(server: Server, port: &std::sync::mpsc::Sender<io::Result<u16>>) -> io::Result<()> {
     use futures::io::{AsyncReadExt, AsyncWriteExt};
     let rt = gmp::Builder::new().maxprocs(WORKERS).build()?;
     rt.block_on(async {
         let listener = gmp::net::TcpListener::bind("127.0.0.1:0").await?;
         let _ = port.send(Ok(listener.local_addr()?.port()));
+        if let Server::Axum = server {
+            return gmp::http::serve(listener, axum_app()).await;
+        }
         // No hyper timer on either side (with one, hyper arms a header-read timeout per request).
         let http = hyper::server::conn::http1::Builder::new();
         loop {
@@ -147,7 +172,7 @@ fn serve_gmp(server: Server, port: &std::sync::mpsc::Sender<io::Result<u16>>) ->
             let http = http.clone();
             gmp::spawn(async move {
                 match server {
-                    Server::Http => {
+                    Server::Http | Server::Axum => {
                         let _ = http
                             .serve_connection(conn, hyper::service::service_fn(hello))
                             .await;
@@ -176,6 +201,10 @@ fn serve_tokio(server: Server, port: &std::sync::mpsc::Sender<io::Result<u16>>) 
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let _ = port.send(Ok(listener.local_addr()?.port()));
+        if let Server::Axum = server {
+            // axum::serve sets TCP_NODELAY on each connection, as gmp's streams do.
+            return axum::serve(listener, axum_app()).await;
+        }
         let http = hyper::server::conn::http1::Builder::new();
         loop {
             let (mut conn, _) = listener.accept().await?;
@@ -184,7 +213,7 @@ fn serve_tokio(server: Server, port: &std::sync::mpsc::Sender<io::Result<u16>>) 
             let http = http.clone();
             tokio::spawn(async move {
                 match server {
-                    Server::Http => {
+                    Server::Http | Server::Axum => {
                         let io = hyper_util::rt::TokioIo::new(conn);
                         let _ = http
                             .serve_connection(io, hyper::service::service_fn(hello))
