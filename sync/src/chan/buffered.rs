@@ -370,6 +370,7 @@ impl<T> Buffered<T> {
 
     // ---- send ----
 
+    #[inline]
     pub(crate) fn poll_send(
         &self,
         op: &mut SendOp<T>,
@@ -382,6 +383,7 @@ impl<T> Buffered<T> {
         res
     }
 
+    #[inline]
     fn poll_send_inner(
         &self,
         op: &mut SendOp<T>,
@@ -523,6 +525,7 @@ impl<T> Buffered<T> {
 
     // ---- receive ----
 
+    #[inline]
     pub(crate) fn poll_recv(
         &self,
         op: &mut RecvOp,
@@ -535,6 +538,7 @@ impl<T> Buffered<T> {
         res
     }
 
+    #[inline]
     fn poll_recv_inner(
         &self,
         op: &mut RecvOp,

@@ -404,6 +404,7 @@ impl<T> State<T> {
         }
     }
 
+    #[inline]
     fn poll_send(
         &mut self,
         cap: usize,
@@ -477,6 +478,7 @@ impl<T> State<T> {
         (SendPoll::Pending, wake)
     }
 
+    #[inline]
     fn poll_recv(
         &mut self,
         cap: usize,
@@ -715,6 +717,7 @@ impl<T> Chan<T> {
     }
 
     /// Polls a send. `waker: None` never parks (`try_send`).
+    #[inline]
     pub(crate) fn poll_send(
         &self,
         op: &mut SendOp<T>,
@@ -732,6 +735,7 @@ impl<T> Chan<T> {
     }
 
     /// Polls a receive. `waker: None` never parks (`try_recv`).
+    #[inline]
     pub(crate) fn poll_recv(
         &self,
         op: &mut RecvOp,
