@@ -4,7 +4,7 @@
 //!
 //! A runtime built with [`Builder::tokio_compat(true)`](crate::Builder::tokio_compat) (or
 //! `#[gmp::main(tokio_compat)]`, `#[gmp::test(tokio_compat)]`) enters a tokio runtime's
-//! [`Handle`] on every thread that polls its tasks: each worker, each blocking-pool thread,
+//! [`Handle`](crate::tokio_compat::Handle) on every thread that polls its tasks: each worker, each blocking-pool thread,
 //! sysmon's helper thread, and the thread in `block_on` for the call. `tokio::runtime::Handle::current()` then works there,
 //! so tokio's leaf futures register with tokio's timer and reactor, which one thread of tokio's
 //! own drives.
@@ -56,7 +56,7 @@
 //! their first poll, inside a gmp task, which is fine.
 //!
 //! What to do: make tokio futures inside the gmp task that awaits them (wrap the call in
-//! `async move { .. }`, which defers it to the first poll), or enter [`handle()`] on the plain
+//! `async move { .. }`, which defers it to the first poll), or enter [`handle()`](crate::tokio_compat::handle) on the plain
 //! thread first (`let _g = handle()?.enter();`).
 //!
 //! # Examples
