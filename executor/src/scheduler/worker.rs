@@ -104,6 +104,10 @@ pub(crate) struct WorkerContext {
     /// Decaying maximum of how late this worker's timed reactor parks woke up: the final spin
     /// before a timer's deadline covers it (see `spin_to_due_timer`).
     timer_late: Cell<Duration>,
+    /// Fewer CPUs are available to this thread (affinity mask, cgroup quota) than there are
+    /// workers: a lingering searcher then yields its CPU instead of spinning on it, since the
+    /// worker it waits for may need that very CPU.
+    cpus_short: bool,
 }
 
 /// What a searching worker last saw of one peer's LIFO slot.
@@ -166,6 +170,13 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         core: RefCell::new(core),
         stranded: RefCell::new(watches),
         timer_late: Cell::new(MAX_TIMER_SPIN),
+        cpus_short: false,
+    };
+    // After the thread started: it inherited the affinity mask it will run under.
+    let cx = WorkerContext {
+        cpus_short: std::thread::available_parallelism()
+            .is_ok_and(|cpus| cpus.get() < cx.shared.num_workers()),
+        ..cx
     };
     cx.remote().stats.watch.bind_thread();
     let _guard = context::enter_worker(&cx);
@@ -438,8 +449,14 @@ impl WorkerContext {
             if Instant::now() >= linger_until || shared.idle.num_parked() + 1 >= n {
                 return None;
             }
-            for _ in 0..64 {
-                std::hint::spin_loop();
+            if self.cpus_short {
+                // Go's `osyield` in place of `procyield`: let the peer this worker waits for
+                // have the CPU they may share.
+                std::thread::yield_now();
+            } else {
+                for _ in 0..64 {
+                    std::hint::spin_loop();
+                }
             }
         }
     }
