@@ -9,7 +9,8 @@
 //! the shard's list in between; see the registry module), and moves each chunk into the dump
 //! only after releasing it (growing a vector of a million entries page-faults for
 //! milliseconds), so a dump of a million tasks never holds up a spawn or a completion for more
-//! than a chunk's copying (tens of microseconds; `examples/dump_million.rs` measures it). The
+//! than a chunk's copying (tens of microseconds; the ignored `million_parked_tasks` test in
+//! `executor/tests/rt_profile.rs` measures a dump and a profile of a million tasks). The
 //! copy is therefore not an atomic snapshot: tasks spawned or completed during the walk may or
 //! may not appear, and a task's state may be a few microseconds stale.
 //!
