@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gmp_executor::Handle;
 use gmp_executor::runtime::{Dump, TaskInfo, TaskState};
@@ -11,19 +11,8 @@ mod common;
 use common::rt;
 
 /// Takes dumps until `f` finds what it wants (or fails after 5 s).
-fn wait_for(handle: &Handle, mut f: impl FnMut(&Dump) -> bool) -> Dump {
-    let start = Instant::now();
-    loop {
-        let dump = handle.dump();
-        if f(&dump) {
-            return dump;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "never saw it:\n{dump}"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+fn wait_for(handle: &Handle, f: impl FnMut(&Dump) -> bool) -> Dump {
+    common::poll_until(Duration::from_secs(5), || handle.dump(), f)
 }
 
 fn find(dump: &Dump, id: gmp_executor::task::Id) -> Option<&TaskInfo> {

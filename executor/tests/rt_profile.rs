@@ -15,18 +15,7 @@ const LONG: Duration = Duration::from_secs(3600);
 
 /// Profiles until `f` holds (or fails after 10 s).
 fn wait_for(rt: &gmp_executor::Runtime, f: impl Fn(&Profile) -> bool) -> Profile {
-    let start = Instant::now();
-    loop {
-        let p = rt.handle().profile();
-        if f(&p) {
-            return p;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "never saw it:\n{p}"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    common::poll_until(Duration::from_secs(10), || rt.handle().profile(), f)
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Shared by the integration tests: a runtime with `n` workers, a panic's message,
+//! Shared by the integration tests: a runtime with `n` workers, a panic's message, a poll
+//! until a dump shows what a test waits for,
 //! `per_config!`, which stamps each test body over 1, 2 and 4 workers, and an always-ready leaf
 //! future.
 
@@ -24,6 +25,24 @@ impl Future for Ready {
 /// A runtime with `n` workers.
 pub(crate) fn rt(n: usize) -> Runtime {
     Builder::new().maxprocs(n).build().unwrap()
+}
+
+/// Takes `take()` until `ok` accepts it, and returns it; fails, printing the last one taken, if
+/// `within` passes first (a dump or profile of a runtime that gets there on its own time).
+pub(crate) fn poll_until<T: std::fmt::Display>(
+    within: std::time::Duration,
+    mut take: impl FnMut() -> T,
+    mut ok: impl FnMut(&T) -> bool,
+) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        let t = take();
+        if ok(&t) {
+            return t;
+        }
+        assert!(start.elapsed() < within, "never saw it:\n{t}");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 /// Runs `f`, which must panic, and returns its panic message.
