@@ -163,6 +163,9 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         since: Instant::now(),
     };
     let watches = vec![empty; shared.num_workers()];
+    // This thread inherited the affinity mask it will run under.
+    let cpus_short =
+        std::thread::available_parallelism().is_ok_and(|cpus| cpus.get() < shared.num_workers());
     let cx = WorkerContext {
         shared,
         index,
@@ -170,13 +173,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         core: RefCell::new(core),
         stranded: RefCell::new(watches),
         timer_late: Cell::new(MAX_TIMER_SPIN),
-        cpus_short: false,
-    };
-    // After the thread started: it inherited the affinity mask it will run under.
-    let cx = WorkerContext {
-        cpus_short: std::thread::available_parallelism()
-            .is_ok_and(|cpus| cpus.get() < cx.shared.num_workers()),
-        ..cx
+        cpus_short,
     };
     cx.remote().stats.watch.bind_thread();
     let _guard = context::enter_worker(&cx);
