@@ -63,7 +63,13 @@ fn steals_are_counted() {
                     gmp_executor::spawn(async { std::thread::sleep(Duration::from_micros(50)) })
                 })
                 .collect();
-            std::thread::sleep(Duration::from_millis(20));
+            // Busy on the CPU, and for less than sysmon's 10 ms: a thread asleep here would be
+            // seen blocked within ~1 ms, and sysmon would hand the queue over through the
+            // injection queue instead of letting the other worker steal it.
+            let end = std::time::Instant::now() + Duration::from_millis(5);
+            while std::time::Instant::now() < end {
+                std::hint::spin_loop();
+            }
             for h in hs {
                 h.await.unwrap();
             }
