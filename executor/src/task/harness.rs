@@ -62,9 +62,19 @@ where
     }
 
     fn dealloc(self) {
+        /// Gives the memory back even if a drop below panics.
+        struct Free<T>(NonNull<T>);
+        impl<T> Drop for Free<T> {
+            fn drop(&mut self) {
+                // SAFETY: the cell was allocated by `cell_cache::alloc` in `RawTask::new`
+                // and has been dropped in place; nothing uses the memory afterwards.
+                unsafe { super::cell_cache::free(self.0) }
+            }
+        }
+        let free = Free(self.cell);
         // SAFETY: called once the reference count reached zero: nobody else can reach the
-        // allocation, which was created by `Box::new` in `RawTask::new`.
-        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+        // cell, which `RawTask::new` initialized; it is dropped exactly once, here.
+        unsafe { std::ptr::drop_in_place(free.0.as_ptr()) };
     }
 
     /// Runs one poll. Consumes the caller's `Notified` reference.

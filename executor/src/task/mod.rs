@@ -2,7 +2,7 @@
 //!
 //! # Design
 //!
-//! A task is one allocation (`raw`): a `Header` (atomic state word with
+//! A task is one allocation (`raw`, from the per-thread free lists of `cell_cache`): a `Header` (atomic state word with
 //! reference count, vtable, id, spawn site, links in the live-task `registry`), the
 //! scheduler handle, the *stage*
 //! (the future, later its output) and the join waker. The state word (`state`) carries the
@@ -28,6 +28,7 @@
 //! `clock` and `loom`, never `scheduler` or `runtime`. A task reaches its scheduler only through
 //! the `Schedule` trait (`raw`) it is handed when made; `spawn` lives in `runtime`.
 
+mod cell_cache;
 pub(crate) mod harness;
 pub(crate) mod header;
 mod join;

@@ -2,7 +2,8 @@
 //!
 //! # Invariants
 //!
-//! - A task is one `Box<Cell<F, S>>` turned into a raw pointer; `Header` is its first field
+//! - A task is one `Cell<F, S>` in memory from [`cell_cache::alloc`](super::cell_cache), given
+//!   back with `cell_cache::free` after the cell is dropped in place; `Header` is its first field
 //!   (`#[repr(C)]`), so `NonNull<Header>` and `NonNull<Cell<F, S>>` are the same address.
 //! - The vtable stored in the header is the one instantiated for the cell's `F` and `S`, so
 //!   every vtable function casts back to the right type.
@@ -100,7 +101,7 @@ impl RawTask {
         F::Output: Send + 'static,
         S: Schedule,
     {
-        let cell = Box::new(Cell {
+        let cell = Cell {
             header: Header::new(
                 super::harness::vtable::<F, S>(),
                 id,
@@ -110,9 +111,11 @@ impl RawTask {
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
             join_waker: UnsafeCell::new(None),
-        });
-        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
-        RawTask { ptr }
+        };
+        let ptr = super::cell_cache::alloc::<Cell<F, S>>();
+        // SAFETY: freshly allocated for a `Cell<F, S>`, properly aligned and unused.
+        unsafe { ptr.as_ptr().write(cell) };
+        RawTask { ptr: ptr.cast() }
     }
 
     pub(crate) fn from_raw(ptr: NonNull<Header>) -> RawTask {
