@@ -52,11 +52,14 @@ pub(crate) const MAX_SIZE: usize = 1016;
 /// The alignment of every cached block.
 pub(crate) const BLOCK_ALIGN: usize = 16;
 /// Blocks a thread keeps per class before handing them to the global list.
+#[cfg_attr(any(loom, gmp_no_cell_cache), allow(dead_code))]
 pub(crate) const LOCAL_MAX: u32 = 64;
 /// Chains the global list keeps per class (64 x 64 blocks of up to 1 KiB: at most 4 MiB per
 /// class, in practice a few classes are used).
+#[cfg_attr(any(loom, gmp_no_cell_cache), allow(dead_code))]
 pub(crate) const GLOBAL_MAX: usize = 64;
 
+#[cfg_attr(any(loom, gmp_no_cell_cache), allow(dead_code))]
 const CLASSES: usize = (MAX_SIZE + 8) / 16 + 1;
 
 /// The class of a type, if its allocations are cached.
@@ -212,8 +215,9 @@ mod imp {
                 let stack = unsafe { &mut (*local.stacks.get())[class] };
                 if stack.len >= LOCAL_MAX {
                     // SAFETY: a non-empty stack has a head; the stack becomes the chain.
+                    let head = unsafe { NonNull::new_unchecked(stack.head) };
                     let full = Chain {
-                        head: unsafe { NonNull::new_unchecked(stack.head) },
+                        head,
                         len: stack.len,
                     };
                     *stack = EMPTY;
