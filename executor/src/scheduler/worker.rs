@@ -368,29 +368,29 @@ impl WorkerContext {
     /// Takes a fair share of the injection queue into the local queue, returning one task.
     fn pop_inject_batch(&self, core: &mut Core) -> Option<Notified> {
         let shared = self.shared();
-        let first = shared.inject.pop()?;
-        let mut popped = 1;
-        let share = shared.inject.len() / shared.num_workers() + 1;
         // A fair share of the injection queue (Go's `globrunqget`: len / workers + 1), bounded
         // by half the free local slots: the other half stays free for what the batch's tasks
         // wake or spawn, which would otherwise overflow (half the queue at a time) straight
         // back into the injection queue. The cap at half a queue states Go's bound on its own;
         // it is implied by the first today (free slots never exceed the capacity), and keeps
         // the batch bounded should `remaining_slots` ever over-report.
-        let n = share
-            .min(core.local.remaining_slots() / 2)
-            .min(queue::LOCAL_QUEUE_CAPACITY / 2);
-        for _ in 1..n {
-            match shared.inject.pop() {
-                Some(t) => {
-                    popped += 1;
-                    core.local
-                        .push_back_or_overflow(t, |b| shared.inject.push_batch(b));
-                }
-                None => break,
-            }
+        let room = (core.local.remaining_slots() / 2).min(queue::LOCAL_QUEUE_CAPACITY / 2);
+        let workers = shared.num_workers();
+        // `remaining_slots` counts slots a stealer has claimed as taken, so the batch fits and
+        // nothing overflows; should it ever, the overflow waits in `spill` until the injection
+        // queue's lock is released (its callback must not use the queue).
+        let mut spill = Vec::new();
+        let (first, n) = shared.inject.pop_batch(
+            |len| (len / workers + 1).min(room),
+            |t| {
+                core.local
+                    .push_back_or_overflow(t, |batch| spill.extend(batch))
+            },
+        )?;
+        if !spill.is_empty() {
+            shared.inject.push_batch(&mut spill.into_iter());
         }
-        self.remote().stats.inject_pops.add(popped);
+        self.remote().stats.inject_pops.add(n as u64 + 1);
         Some(first)
     }
 
