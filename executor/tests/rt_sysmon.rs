@@ -270,3 +270,46 @@ fn spawns_run_while_every_worker_sleeps_in_a_blocking_call() {
     // Not reported: no poll reached the 60 s threshold.
     assert_eq!(m.long_polls, 0, "{m}");
 }
+
+#[test]
+fn a_computing_poll_on_an_oversubscribed_machine_is_not_handed_off() {
+    // More spinning threads than CPUs: the worker's thread gets a fraction of a CPU, so its
+    // CPU clock falls behind the wall clock as if it were blocked. It is runnable, not asleep:
+    // sysmon must leave its queue alone until the threshold (1 s here, never reached).
+    let rt = rt(1, 1_000);
+    let stop = Arc::new(AtomicBool::new(false));
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let spinners: Vec<_> = (0..3 * cpus)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    let ran_in_place = rt.block_on(async {
+        let behind = gmp_executor::spawn(async {
+            // A task in the LIFO slot behind a poll that computes for 50 ms of wall time.
+            let behind = gmp_executor::spawn(async {});
+            let end = Instant::now() + Duration::from_millis(50);
+            while Instant::now() < end {
+                std::hint::spin_loop();
+            }
+            // A tuple: the handle is awaited by the caller, not by this task.
+            (behind,)
+        })
+        .await
+        .unwrap();
+        behind.0.await.is_ok()
+    });
+    stop.store(true, Ordering::Relaxed);
+    for s in spinners {
+        s.join().unwrap();
+    }
+    assert!(ran_in_place);
+    let m = rt.metrics();
+    assert_eq!(m.sysmon_rescued_tasks, 0, "a false hand-off: {m}");
+    assert_eq!(m.extra_workers_started, 0, "{m}");
+}

@@ -20,8 +20,10 @@
 //! - that sample was at least `threshold` ago (default 10 ms, Go's preemption bound), or
 //! - it was at least 200 us ago and the worker's thread spent most of that time off the CPU
 //!   (its CPU-time clock, `cpu_clock`, moved less than half as far as the wall clock): it is
-//!   blocked in a syscall, a `thread::sleep` or a contended lock, and will not be back soon.
-//!   Go hands off the P of a thread in a syscall at sysmon's next tick, which this matches.
+//!   blocked in a syscall, a `thread::sleep` or a contended lock, and will not be back soon
+//!   (unless the kernel says the thread is runnable: then it only waits for a CPU on an
+//!   oversubscribed machine, see `cpu_clock`). Go hands off the P of a thread in a syscall at
+//!   sysmon's next tick, which this matches.
 //!   A poll that computes (on the CPU) is left alone until the threshold: moving work away from
 //!   a busy worker early, or starting an extra thread to compete with it for the CPU, would be
 //!   a false hand-off.
@@ -394,6 +396,12 @@ fn run(shared: &Arc<Shared>) {
                 continue;
             }
             if !view.is_stuck(now, cpu, sysmon.threshold) {
+                continue;
+            }
+            if now - view.first_seen < sysmon.threshold && watch.clock.is_runnable() == Some(true) {
+                // Short of CPU time but not asleep: a computing poll on an oversubscribed
+                // machine, waiting for a CPU like every other thread. Handing its queue off
+                // would be a false hand-off; the threshold still applies.
                 continue;
             }
             stuck += 1;
