@@ -108,6 +108,11 @@ pub(crate) struct WorkerContext {
     /// workers: a lingering searcher then yields its CPU instead of spinning on it, since the
     /// worker it waits for may need that very CPU.
     cpus_short: bool,
+    /// Inside a task's poll (see `schedule_local`'s wake-up rule).
+    in_poll: Cell<bool>,
+    /// A task went to the LIFO slot outside a poll without waking a peer: the next poll of
+    /// another task wakes one if the slot or the queue still holds work.
+    wake_owed: Cell<bool>,
 }
 
 /// What a searching worker last saw of one peer's LIFO slot.
@@ -174,6 +179,8 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         stranded: RefCell::new(watches),
         timer_late: Cell::new(MAX_TIMER_SPIN),
         cpus_short,
+        in_poll: Cell::new(false),
+        wake_owed: Cell::new(false),
     };
     cx.remote().stats.watch.bind_thread();
     let _guard = context::enter_worker(&cx);
@@ -241,16 +248,38 @@ impl WorkerContext {
                     .push_back_or_overflow(prev, |batch| shared.inject.push_batch(batch));
             }
         }
-        drop(core);
         // Wake a peer if nobody is searching: it takes queued work, or rescues the LIFO task
-        // if this worker stays inside its current poll.
+        // if this worker stays inside its current poll. A task that only lands in the LIFO
+        // slot between polls (a wake from this worker's reactor poll or timers) needs no
+        // peer: this worker takes it next, and waking a peer for it costs a futex wake and a
+        // context switch per event (tokio's rule, which never wakes for its LIFO slot). Should
+        // this worker poll another task first (the fairness check's pick from the injection
+        // queue), that poll pays the wake it owes (see `run_task`).
+        let stealable = !core.local.is_empty();
+        drop(core);
+        if !stealable && !self.in_poll.get() {
+            self.wake_owed.set(true);
+            return Ok(());
+        }
+        self.notify_peer();
+        Ok(())
+    }
+
+    /// Wakes a parked peer if nobody is searching.
+    fn notify_peer(&self) {
+        let shared = self.shared();
         if shared.idle.notify_should_wakeup() {
             shared.notify_parked();
             // Back from the futex call (which may take longer than the thief's back-off): the
             // woken peer must not mistake that wait for a stuck poll.
             self.remote().stats.progress.add(1);
         }
-        Ok(())
+    }
+
+    /// Whether this worker's LIFO slot or local queue holds a task.
+    fn has_queued_work(&self) -> bool {
+        !self.remote().lifo.load(Ordering::Relaxed).is_null()
+            || !self.core.borrow().local.is_empty()
     }
 }
 
@@ -294,12 +323,19 @@ impl WorkerContext {
                 }
             }
         }
+        if self.wake_owed.replace(false) && self.has_queued_work() {
+            // Work this worker queued between polls without waking a peer is still waiting
+            // while it polls something else: the poll may block, so wake a peer now.
+            self.notify_peer();
+        }
         let stats = &self.remote().stats;
         let header = task.header();
         header.on_poll_start(self.place);
         stats.watch.begin(header.id.0, header.spawn_site());
+        self.in_poll.set(true);
         let ((), exhausted) =
             crate::coop::with_budget_counting(stats.progress.as_atomic(), || task.run());
+        self.in_poll.set(false);
         stats.watch.end();
         if exhausted {
             stats.budget_exhaustions.add(1);
