@@ -34,6 +34,7 @@ use super::queue::Local;
 use super::{Shared, context, queue};
 use crate::loom::Ordering;
 use crate::task::raw::{Notified, RawTask};
+use crate::task::registry::Retired;
 
 /// Shortest final spin before a timer's deadline (see `spin_to_due_timer`): covers the cost of
 /// leaving the spin itself.
@@ -108,6 +109,10 @@ pub(crate) struct WorkerContext {
     /// workers: a lingering searcher then yields its CPU instead of spinning on it, since the
     /// worker it waits for may need that very CPU.
     cpus_short: bool,
+    /// Tasks that completed on this worker, whose registry removal waits for a batch (see the
+    /// registry's module doc): flushed after a poll once full, before searching or parking,
+    /// and when the worker exits.
+    retired: Retired,
 }
 
 /// What a searching worker last saw of one peer's LIFO slot.
@@ -174,6 +179,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         stranded: RefCell::new(watches),
         timer_late: Cell::new(MAX_TIMER_SPIN),
         cpus_short,
+        retired: Retired::new(),
     };
     cx.remote().stats.watch.bind_thread();
     let _guard = context::enter_worker(&cx);
@@ -196,12 +202,27 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
             None => break,
         }
     }
+    // Last, so that no deferred removal is left behind (the shutdown sweep may already have
+    // drained those tasks: the flush then drops only the running references).
+    cx.retired.flush(&cx.shared.registry);
 }
 
 impl WorkerContext {
     /// This worker's index.
     pub(crate) fn index(&self) -> usize {
         self.index
+    }
+
+    /// A task of this runtime completing on this worker: count it, and defer its removal
+    /// from the registry (the buffer takes over its running and registry references).
+    pub(crate) fn retire(&self, task: RawTask) {
+        self.shared.registry.count_retired(self.index);
+        self.retired.push(task);
+    }
+
+    /// Removes the deferred tasks from the registry and frees what they hold (between polls).
+    fn flush_retired(&self) {
+        self.retired.flush(&self.shared.registry);
     }
 
     /// Queues `task` on this worker (the caller runs on its thread and checked that the task
@@ -301,6 +322,9 @@ impl WorkerContext {
         let ((), exhausted) =
             crate::coop::with_budget_counting(stats.progress.as_atomic(), || task.run());
         stats.watch.end();
+        if self.retired.is_full() {
+            self.flush_retired();
+        }
         if exhausted {
             stats.budget_exhaustions.add(1);
             // A task that ran out of budget is a busy one: check the timers now rather than at
@@ -395,6 +419,8 @@ impl WorkerContext {
     }
 
     fn steal_work(&self) -> Option<Notified> {
+        // Out of local work: a good moment for the deferred removals.
+        self.flush_retired();
         let shared = self.shared();
         let n = shared.num_workers();
         {
@@ -599,6 +625,8 @@ impl WorkerContext {
     }
 
     fn park(&self) {
+        // Nothing completed on a parked worker waits for its removal.
+        self.flush_retired();
         let shared = self.shared();
         let was_searching = std::mem::replace(&mut self.core.borrow_mut().is_searching, false);
         if shared

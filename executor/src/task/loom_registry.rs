@@ -17,7 +17,7 @@ use super::registry::{Insert, Registry};
 #[test]
 fn dump_races_completion_and_spawn() {
     loom::model(|| {
-        let registry = Arc::new(Registry::new(1));
+        let registry = Arc::new(Registry::new(1, 1));
         let (n1, _j1) = spawn(&registry, 1, 0);
         let (n2, _j2) = spawn(&registry, 2, 0);
         let (n3, _j3) = spawn(&registry, 3, 0);
@@ -53,7 +53,7 @@ fn dump_races_completion_and_spawn() {
 #[test]
 fn dump_races_shutdown_drain() {
     loom::model(|| {
-        let registry = Arc::new(Registry::new(1));
+        let registry = Arc::new(Registry::new(1, 1));
         let tasks: Vec<_> = (1..=3).map(|id| spawn(&registry, id, 0)).collect();
         let sweeper = {
             let registry = registry.clone();
@@ -76,7 +76,10 @@ fn dump_races_shutdown_drain() {
         assert_eq!(registry.len(), 0);
         let late = RawTask::new(
             std::future::ready(()),
-            Sched(registry.clone()),
+            Sched {
+                registry: registry.clone(),
+                worker: None,
+            },
             Id(9),
             std::panic::Location::caller(),
             0,

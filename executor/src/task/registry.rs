@@ -66,11 +66,12 @@
 //! Lock order: `dump_lock`, then a shard lock. A shard lock is a leaf: nothing else is locked
 //! while holding it, and no task code runs under it.
 
+use std::cell::RefCell;
 use std::ptr::NonNull;
 
 use super::header::Header;
 use super::raw::RawTask;
-use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, UnsafeCell};
+use crate::loom::{AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering, UnsafeCell};
 
 /// Shards at most (the shard index is packed into 16 bits of the header).
 const MAX_SHARDS: usize = 256;
@@ -197,19 +198,24 @@ struct Shard {
     inner: Mutex<ShardInner>,
     /// The list's sentinel (see `Links`); guarded by `inner`.
     sentinel: Links,
-    /// Tasks linked, for `num_tasks()` without the lock (written under it).
-    len: AtomicUsize,
+    /// Tasks ever inserted here, refused ones included (their completion counts too): written
+    /// under `inner` (a load and a store), read without it.
+    inserted: AtomicU64,
+    /// Completions counted by [`Registry::remove`] for tasks of this shard: written under
+    /// `inner` (a load and a store), read without it.
+    removed: AtomicU64,
     /// Threads blocked on `inner` (see "Lock fairness").
     waiters: AtomicUsize,
 }
 
 struct ShardInner {
     closed: bool,
-    /// Tasks ever registered in this shard.
-    inserted: u64,
-    /// Tasks unregistered by completing (not by the shutdown sweep).
-    completed: u64,
 }
+
+/// Completions counted by one worker ([`Registry::count_retired`]): written only by that
+/// worker's thread, on a line of its own.
+#[repr(align(128))]
+struct Retirements(AtomicU64);
 
 impl Shard {
     fn lock(&self) -> MutexGuard<'_, ShardInner> {
@@ -226,17 +232,18 @@ impl Shard {
     fn sentinel(&self) -> NonNull<Links> {
         NonNull::from(&self.sentinel)
     }
+}
 
-    /// Adds `delta` to the length (under the lock).
-    fn add_len(&self, delta: isize) {
-        let len = self.len.load(Ordering::Relaxed);
-        self.len
-            .store(len.wrapping_add_signed(delta), Ordering::Relaxed);
-    }
+/// Adds one to a counter that only the calling thread writes (a load and a store, no
+/// read-modify-write). Release: pairs with the Acquire loads in [`Registry::completed`].
+fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Release);
 }
 
 pub(crate) struct Registry {
     shards: Box<[Shard]>,
+    /// One per worker, by index.
+    retired: Box<[Retirements]>,
     /// Serializes dumps: there is one cursor.
     dump_lock: Mutex<()>,
     /// The dump's cursor (see the module doc); guarded by `dump_lock`, and by the lock of the
@@ -255,20 +262,21 @@ pub(crate) enum Insert {
 }
 
 impl Registry {
-    pub(crate) fn new(shards: usize) -> Registry {
+    /// A registry of `shards` lists (at most [`MAX_SHARDS`]) for a runtime of `workers` workers.
+    pub(crate) fn new(shards: usize, workers: usize) -> Registry {
         let shards = shards.clamp(1, MAX_SHARDS);
         let registry = Registry {
             shards: (0..shards)
                 .map(|_| Shard {
-                    inner: Mutex::new(ShardInner {
-                        closed: false,
-                        inserted: 0,
-                        completed: 0,
-                    }),
+                    inner: Mutex::new(ShardInner { closed: false }),
                     sentinel: Links::new(),
-                    len: AtomicUsize::new(0),
+                    inserted: AtomicU64::new(0),
+                    removed: AtomicU64::new(0),
                     waiters: AtomicUsize::new(0),
                 })
+                .collect(),
+            retired: (0..workers)
+                .map(|_| Retirements(AtomicU64::new(0)))
                 .collect(),
             dump_lock: Mutex::new(()),
             cursor: Links::new(),
@@ -292,7 +300,11 @@ impl Registry {
     /// Registers a new task (before it is first queued) in the shard its header names.
     pub(crate) fn insert(&self, task: RawTask) -> Insert {
         let shard = &self.shards[task.header().registry_shard()];
-        let mut inner = shard.lock();
+        let inner = shard.lock();
+        // Counted even when refused: the caller completes the task at once, and every
+        // completion is counted.
+        let inserted = shard.inserted.load(Ordering::Relaxed);
+        shard.inserted.store(inserted + 1, Ordering::Relaxed);
         if inner.closed {
             return Insert::Closed;
         }
@@ -303,44 +315,124 @@ impl Registry {
             let first = get(s).next.expect("sentinel is always linked");
             link_before(node_of(task), first);
         }
-        inner.inserted += 1;
-        shard.add_len(1);
         Insert::Ok
     }
 
-    /// Unregisters a completed task. True if the registry's reference passes to the caller;
-    /// false if the shutdown sweep already took it.
-    pub(crate) fn remove(&self, header: &Header) -> bool {
+    /// Counts a completing task and unregisters it now (the immediate path: any thread).
+    /// Returns the references the caller drops once it is done with the task: its running
+    /// one and the registry's (2), or only its own (1) if the shutdown sweep took the
+    /// registry's, or the task was refused.
+    pub(crate) fn remove(&self, header: &Header) -> usize {
         let shard = &self.shards[header.registry_shard()];
-        let mut inner = shard.lock();
+        let _inner = shard.lock();
         let node = NonNull::from(&header.links);
+        // Under the lock, so a load and a store suffice.
+        bump(&shard.removed);
         // SAFETY: we hold the lock of the shard the task was inserted in; the caller's
-        // reference keeps the header live. A drained task reads as unlinked.
+        // reference keeps the header live. A drained or refused task reads as unlinked.
         unsafe {
             if get(node).next.is_none() {
-                return false;
+                return 1;
             }
             unlink(node);
         }
-        inner.completed += 1;
-        shard.add_len(-1);
-        true
+        2
     }
 
-    /// Takes and releases every shard's lock: whatever a completing task did before its
-    /// removal that `len` has shown is then visible to the caller (see `runtime::panics`).
-    pub(crate) fn sync_with_removals(&self) {
-        for shard in self.shards.iter() {
-            drop(shard.lock());
+    /// Counts a task completing on worker `worker`, whose removal that worker defers
+    /// ([`Retired`]). Only that worker's thread may call it.
+    pub(crate) fn count_retired(&self, worker: usize) {
+        bump(&self.retired[worker].0);
+    }
+
+    /// Unregisters a worker's deferred removals and drops the references they hold, taking
+    /// each shard lock once; leaves `batch` empty. No lock is held while references are
+    /// dropped (a free runs destructors).
+    fn remove_batch(&self, batch: &mut Vec<RawTask>) {
+        // One group per shard (mostly one shard: a peer's tasks, or this worker's own).
+        batch.sort_unstable_by_key(|t| t.header().registry_shard());
+        let mut rest = &mut batch[..];
+        while let Some(first) = rest.first() {
+            let index = first.header().registry_shard();
+            let n = rest
+                .iter()
+                .take_while(|t| t.header().registry_shard() == index)
+                .count();
+            let (group, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
+            // Linked tasks first, then those the shutdown sweep drained (it took the
+            // registry's reference), at `linked..`.
+            let mut linked = group.len();
+            {
+                let _inner = self.shards[index].lock();
+                let mut i = 0;
+                while i < linked {
+                    let node = node_of(group[i]);
+                    // SAFETY: we hold the lock of the task's shard; the batch's running
+                    // reference keeps it live.
+                    unsafe {
+                        if get(node).next.is_none() {
+                            linked -= 1;
+                            group.swap(i, linked);
+                        } else {
+                            unlink(node);
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            let (linked, drained) = group.split_at(linked);
+            for t in linked {
+                // SAFETY: the batch held the running reference; unlinking it handed over the
+                // registry's.
+                unsafe { t.drop_references(2) };
+            }
+            for t in drained {
+                // SAFETY: the batch held the running reference.
+                unsafe { t.drop_reference() };
+            }
         }
+        batch.clear();
     }
 
-    /// Live tasks (a racy but cheap sum of per-shard counts).
-    pub(crate) fn len(&self) -> usize {
+    /// Acquire-loads every completion counter: whatever a completing task did before it was
+    /// counted (a panic counting itself in `in_flight`) is then visible to the caller (see
+    /// `runtime::panics`). Returns the sum.
+    pub(crate) fn sync_with_removals(&self) -> u64 {
+        self.completed()
+    }
+
+    /// Completions counted so far. Acquire: pairs with the Release stores in `bump`, so the
+    /// insertions of the tasks counted (which happened before their completion) are visible
+    /// to a later read of `inserted`.
+    fn completed(&self) -> u64 {
+        let removed: u64 = self
+            .shards
+            .iter()
+            .map(|s| s.removed.load(Ordering::Acquire))
+            .sum();
+        let retired: u64 = self
+            .retired
+            .iter()
+            .map(|r| r.0.load(Ordering::Acquire))
+            .sum();
+        removed + retired
+    }
+
+    fn inserted(&self) -> u64 {
+        // Relaxed: read after `completed`, whose Acquire loads order it (see there).
         self.shards
             .iter()
-            .map(|s| s.len.load(Ordering::Relaxed))
+            .map(|s| s.inserted.load(Ordering::Relaxed))
             .sum()
+    }
+
+    /// Live tasks: a racy but cheap difference of counters. Completions are read first, so a
+    /// concurrent spawn or completion can only make it count too many, never too few, and a
+    /// task whose completion the caller has seen (its join returned) no longer counts.
+    pub(crate) fn len(&self) -> usize {
+        let completed = self.completed();
+        self.inserted().saturating_sub(completed) as usize
     }
 
     /// Closes every shard and takes all registered tasks (with the registry's references).
@@ -373,7 +465,6 @@ impl Registry {
                     link_before(cursor, s);
                 }
             }
-            shard.len.store(0, Ordering::Relaxed);
         }
         out
     }
@@ -411,7 +502,11 @@ impl Registry {
                     while node != s && n < VISIT_CHUNK {
                         // SAFETY: neither the sentinel nor the (unlinked) cursor: a task's
                         // node; the registry's reference keeps the task live.
-                        buf.push(read(task_of(node).header()));
+                        let task = task_of(node);
+                        // A completed task awaiting its deferred removal is not live.
+                        if !task.header().state.load().is_complete() {
+                            buf.push(read(task.header()));
+                        }
                         node = get(node).next.expect("linked");
                         n += 1;
                     }
@@ -440,12 +535,55 @@ impl Registry {
         }
     }
 
-    /// Tasks ever registered, and tasks that completed (for metrics).
+    /// Tasks ever registered (refused ones included), and tasks that completed (for metrics).
     pub(crate) fn counts(&self) -> (u64, u64) {
-        self.shards.iter().fold((0, 0), |(ins, done), shard| {
-            let inner = shard.lock();
-            (ins + inner.inserted, done + inner.completed)
-        })
+        let completed = self.completed();
+        (self.inserted(), completed)
+    }
+}
+
+/// Tasks a worker lets pile up in its [`Retired`] buffer before it removes them.
+pub(crate) const RETIRE_BATCH: usize = 64;
+
+/// A worker's deferred removals: tasks that completed on it, each still holding its running
+/// reference and (unless the shutdown sweep took it) the registry's, so each is still
+/// allocated. Owned by one worker thread (see the module doc).
+pub(crate) struct Retired {
+    tasks: RefCell<Vec<RawTask>>,
+}
+
+impl Retired {
+    pub(crate) fn new() -> Retired {
+        Retired {
+            tasks: RefCell::new(Vec::with_capacity(RETIRE_BATCH)),
+        }
+    }
+
+    /// Defers the removal of a completing task whose completion the owner counted
+    /// (`count_retired`); takes over its running reference and the registry's.
+    pub(crate) fn push(&self, task: RawTask) {
+        self.tasks.borrow_mut().push(task);
+    }
+
+    /// Whether the buffer holds a batch's worth of tasks.
+    pub(crate) fn is_full(&self) -> bool {
+        self.tasks.borrow().len() >= RETIRE_BATCH
+    }
+
+    /// Removes every deferred task from `registry` and drops the references the buffer held.
+    /// The caller must not be inside a completion of one of them (the worker calls it between
+    /// polls).
+    pub(crate) fn flush(&self, registry: &Registry) {
+        if self.tasks.borrow().is_empty() {
+            return;
+        }
+        // Out of the cell while references drop: a destructor that completes a task on this
+        // thread pushes to a fresh buffer, taken in below.
+        let mut batch = std::mem::take(&mut *self.tasks.borrow_mut());
+        registry.remove_batch(&mut batch);
+        let mut tasks = self.tasks.borrow_mut();
+        batch.append(&mut tasks);
+        *tasks = batch;
     }
 }
 
@@ -466,39 +604,86 @@ impl Drop for CursorGuard<'_> {
     }
 }
 
-/// Tasks for the registry's tests and loom models, with a scheduler whose `release` is the
-/// registry's `remove`, as the runtime's is.
+/// Tasks for the registry's tests and loom models, with a scheduler that releases them as the
+/// runtime's does: removed at once, or deferred to a worker's [`Retired`] buffer.
 #[cfg(test)]
 pub(crate) mod testing {
     use std::collections::HashMap;
 
     use super::*;
     use crate::loom::Arc;
-    use crate::task::raw::{Notified, Schedule};
+    use crate::task::raw::{Notified, Released, Schedule};
     use crate::task::{Id, JoinHandle};
 
-    pub(crate) struct Sched(pub(crate) Arc<Registry>);
+    /// A worker's deferred removals, for a test thread standing for worker `index`.
+    pub(crate) struct Worker {
+        pub(crate) index: usize,
+        /// Only the thread standing for the worker touches it (the mutex makes it `Sync`).
+        pub(crate) retired: std::sync::Mutex<Retired>,
+    }
+
+    impl Worker {
+        pub(crate) fn new(index: usize) -> std::sync::Arc<Worker> {
+            std::sync::Arc::new(Worker {
+                index,
+                retired: std::sync::Mutex::new(Retired::new()),
+            })
+        }
+
+        pub(crate) fn flush(&self, registry: &Registry) {
+            self.retired.lock().unwrap().flush(registry);
+        }
+    }
+
+    pub(crate) struct Sched {
+        pub(crate) registry: Arc<Registry>,
+        /// Completions are deferred removals of this worker (as on a runtime's worker thread),
+        /// or, if `None`, immediate removals (as on any other thread).
+        pub(crate) worker: Option<std::sync::Arc<Worker>>,
+    }
 
     impl Schedule for Sched {
         fn schedule(&self, task: Notified) {
             drop(task);
         }
-        fn release(&self, task: &Header) -> bool {
-            self.0.remove(task)
+        fn release(&self, task: RawTask) -> Released {
+            match &self.worker {
+                Some(w) => {
+                    self.registry.count_retired(w.index);
+                    w.retired.lock().unwrap().push(task);
+                    Released::Deferred
+                }
+                None => Released::Now(self.registry.remove(task.header())),
+            }
         }
         fn unhandled_panic(&self, _: &Header, _: &(dyn std::any::Any + Send)) {}
     }
 
     /// Spawns a task whose future is ready at once: returns its first `Notified` (running it
     /// completes the task, which unregisters it) and its join handle.
+    #[track_caller]
     pub(crate) fn spawn(
         registry: &Arc<Registry>,
         id: u64,
         shard: u16,
     ) -> (Notified, JoinHandle<()>) {
+        spawn_on(registry, id, shard, None)
+    }
+
+    /// [`spawn`], completing as a task polled by `worker` does (a deferred removal).
+    #[track_caller]
+    pub(crate) fn spawn_on(
+        registry: &Arc<Registry>,
+        id: u64,
+        shard: u16,
+        worker: Option<std::sync::Arc<Worker>>,
+    ) -> (Notified, JoinHandle<()>) {
         let raw = RawTask::new(
             std::future::ready(()),
-            Sched(registry.clone()),
+            Sched {
+                registry: registry.clone(),
+                worker,
+            },
             Id(id),
             std::panic::Location::caller(),
             shard,
@@ -539,7 +724,7 @@ mod tests {
     /// live throughout is seen exactly once, none twice, and the list stays intact.
     #[test]
     fn dump_survives_churn_between_chunks() {
-        let registry = Arc::new(Registry::new(2));
+        let registry = Arc::new(Registry::new(2, 2));
         let n = 5 * VISIT_CHUNK as u64;
         let mut tasks: HashMap<u64, (Notified, JoinHandle<()>)> = (0..n)
             .map(|id| (id, spawn(&registry, id, (id % 2) as u16)))
@@ -587,7 +772,7 @@ mod tests {
     /// A panic in the sink leaves no cursor behind, and later dumps work.
     #[test]
     fn cursor_is_unlinked_when_the_sink_panics() {
-        let registry = Arc::new(Registry::new(1));
+        let registry = Arc::new(Registry::new(1, 1));
         let tasks: Vec<_> = (0..3 * VISIT_CHUNK as u64)
             .map(|id| spawn(&registry, id, 0))
             .collect();
@@ -606,7 +791,7 @@ mod tests {
     /// a drained task's completion finds the registry's reference gone.
     #[test]
     fn drain_while_a_dump_is_parked() {
-        let registry = Arc::new(Registry::new(1));
+        let registry = Arc::new(Registry::new(1, 1));
         let tasks: Vec<_> = (0..3 * VISIT_CHUNK as u64)
             .map(|id| spawn(&registry, id, 0))
             .collect();
@@ -623,13 +808,15 @@ mod tests {
         );
         assert_eq!(seen, VISIT_CHUNK);
         assert_eq!(drained.len(), tasks.len());
-        assert_eq!(registry.len(), 0);
         assert!(dump(&registry).is_empty());
+        // A drained task counts until the sweep completes it.
+        assert_eq!(registry.len(), tasks.len());
         for t in drained {
             t.shutdown();
             // SAFETY: the drain handed us the registry's reference.
             unsafe { t.drop_reference() };
         }
+        assert_eq!(registry.len(), 0);
         drop(tasks);
     }
 }
