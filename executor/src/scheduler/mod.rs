@@ -510,11 +510,9 @@ impl Schedule for Arc<Shared> {
 
     fn release(&self, task: RawTask) -> Released {
         context::with_worker(|cx| match cx {
-            // A worker of this runtime defers the removal (see the registry's module doc).
-            Some(cx) if std::ptr::eq::<Shared>(&*cx.shared, &**self) => {
-                cx.retire(task);
-                Released::Deferred
-            }
+            // A worker of this runtime counts the completion itself, and defers the removal of
+            // a peer's task (see the registry's module doc).
+            Some(cx) if std::ptr::eq::<Shared>(&*cx.shared, &**self) => cx.retire(task),
             _ => Released::Now(self.registry.remove(task.header())),
         })
     }

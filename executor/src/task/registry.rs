@@ -323,11 +323,25 @@ impl Registry {
     /// one and the registry's (2), or only its own (1) if the shutdown sweep took the
     /// registry's, or the task was refused.
     pub(crate) fn remove(&self, header: &Header) -> usize {
+        self.unlink_now(header, true)
+    }
+
+    /// [`remove`](Self::remove) for a task whose completion its worker counted
+    /// ([`count_retired`](Self::count_retired)).
+    #[inline]
+    pub(crate) fn remove_retired(&self, header: &Header) -> usize {
+        self.unlink_now(header, false)
+    }
+
+    #[inline(always)]
+    fn unlink_now(&self, header: &Header, count: bool) -> usize {
         let shard = &self.shards[header.registry_shard()];
         let _inner = shard.lock();
+        if count {
+            // Under the lock, so a load and a store suffice.
+            bump(&shard.removed);
+        }
         let node = NonNull::from(&header.links);
-        // Under the lock, so a load and a store suffice.
-        bump(&shard.removed);
         // SAFETY: we hold the lock of the shard the task was inserted in; the caller's
         // reference keeps the header live. A drained or refused task reads as unlinked.
         unsafe {
@@ -341,6 +355,7 @@ impl Registry {
 
     /// Counts a task completing on worker `worker`, whose removal that worker defers
     /// ([`Retired`]). Only that worker's thread may call it.
+    #[inline]
     pub(crate) fn count_retired(&self, worker: usize) {
         bump(&self.retired[worker].0);
     }
@@ -561,11 +576,13 @@ impl Retired {
 
     /// Defers the removal of a completing task whose completion the owner counted
     /// (`count_retired`); takes over its running reference and the registry's.
+    #[inline]
     pub(crate) fn push(&self, task: RawTask) {
         self.tasks.borrow_mut().push(task);
     }
 
     /// Whether the buffer holds a batch's worth of tasks.
+    #[inline]
     pub(crate) fn is_full(&self) -> bool {
         self.tasks.borrow().len() >= RETIRE_BATCH
     }
@@ -715,7 +732,7 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Arc;
 
-    use super::testing::{dump, spawn};
+    use super::testing::{Worker, dump, spawn, spawn_on};
     use super::*;
     use crate::task::JoinHandle;
     use crate::task::raw::Notified;
@@ -818,5 +835,92 @@ mod tests {
         }
         assert_eq!(registry.len(), 0);
         drop(tasks);
+    }
+
+    /// Tasks linked in the registry's lists, completed or not.
+    fn linked(registry: &Registry) -> usize {
+        let mut n = 0;
+        for shard in registry.shards.iter() {
+            let _inner = shard.lock();
+            let s = shard.sentinel();
+            // SAFETY: we hold the shard lock; every node in its list is live.
+            unsafe {
+                let mut node = get(s).next.unwrap();
+                while node != s {
+                    n += 1;
+                    node = get(node).next.unwrap();
+                }
+            }
+        }
+        n
+    }
+
+    /// A task completing on a peer worker counts as completed at once and leaves the dump,
+    /// but stays linked and allocated until the peer flushes; the flush unlinks and frees it.
+    #[test]
+    fn deferred_removal_is_counted_at_once_and_freed_by_the_flush() {
+        let registry = Arc::new(Registry::new(2, 2));
+        let peer = Worker::new(1);
+        let (notified, join) = spawn_on(&registry, 1, 0, Some(peer.clone()));
+        notified.run();
+        assert!(join.is_finished());
+        assert_eq!(registry.len(), 0);
+        assert_eq!(registry.counts(), (1, 1));
+        assert!(dump(&registry).is_empty());
+        assert_eq!(linked(&registry), 1);
+        drop(join);
+        // The task's scheduler holds the second reference to `peer`: still allocated.
+        assert_eq!(Arc::strong_count(&peer), 2);
+        peer.flush(&registry);
+        assert_eq!(linked(&registry), 0);
+        assert_eq!(Arc::strong_count(&peer), 1);
+    }
+
+    /// The sweep drains tasks whose removal is pending (taking the registry's references);
+    /// the flush then drops only the running ones. Each task is freed once, counted once.
+    #[test]
+    fn drain_then_flush_frees_deferred_tasks_once() {
+        let registry = Arc::new(Registry::new(2, 2));
+        let peer = Worker::new(1);
+        for id in 0..3 {
+            let (notified, _join) = spawn_on(&registry, id, 0, Some(peer.clone()));
+            notified.run();
+        }
+        let drained = registry.close_and_drain();
+        assert_eq!(drained.len(), 3);
+        for t in drained {
+            t.shutdown();
+            // SAFETY: the drain handed us the registry's reference.
+            unsafe { t.drop_reference() };
+        }
+        assert_eq!(Arc::strong_count(&peer), 4);
+        peer.flush(&registry);
+        assert_eq!(Arc::strong_count(&peer), 1);
+        assert_eq!(registry.len(), 0);
+        assert_eq!(registry.counts(), (3, 3));
+    }
+
+    /// One flush of tasks from several shards unlinks each from its own list.
+    #[test]
+    fn flush_groups_tasks_by_shard() {
+        let registry = Arc::new(Registry::new(3, 3));
+        let peer = Worker::new(1);
+        let keep: Vec<_> = (0..4).map(|id| spawn(&registry, 100 + id, (id % 3) as u16)).collect();
+        for id in 0..30 {
+            let shard = [0, 2][id as usize % 2];
+            let (notified, _join) = spawn_on(&registry, id, shard, Some(peer.clone()));
+            notified.run();
+        }
+        assert_eq!(linked(&registry), 34);
+        peer.flush(&registry);
+        assert_eq!(linked(&registry), 4);
+        assert_eq!(Arc::strong_count(&peer), 1);
+        let live: HashMap<u64, usize> = (100..104).map(|id| (id, 1)).collect();
+        assert_eq!(dump(&registry), live);
+        for (notified, _join) in keep {
+            notified.run();
+        }
+        assert_eq!(registry.len(), 0);
+        assert_eq!(linked(&registry), 0);
     }
 }
