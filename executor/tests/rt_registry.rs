@@ -80,7 +80,10 @@ fn completed_tasks_with_pending_removals_are_not_live() {
     assert_eq!(dump.tasks()[0].id, blocker.id());
     assert_eq!(handle.profile().total(), 1);
     let m = handle.metrics();
-    assert_eq!((m.tasks_spawned, m.tasks_completed, m.tasks_alive), (12, 11, 1));
+    assert_eq!(
+        (m.tasks_spawned, m.tasks_completed, m.tasks_alive),
+        (12, 11, 1)
+    );
     // The leak check, by dump (it ignores something) and by count (it ignores nothing).
     let options = leak::Options::new()
         .grace(Duration::ZERO)
@@ -112,7 +115,10 @@ fn shutdown_with_removals_pending_frees_every_task() {
     let _ = futures::executor::block_on(blocker);
     let start = Instant::now();
     while handle.num_tasks() != 0 {
-        assert!(start.elapsed() < Duration::from_secs(20), "a task still counts");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "a task still counts"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     let m = handle.metrics();

@@ -107,6 +107,7 @@ fn deferred_removal_races_dump_and_drain() {
         let worker = {
             let (registry, peer) = (registry.clone(), peer.clone());
             thread::spawn(move || {
+                peer.bind();
                 n1.run();
                 peer.flush(&registry);
             })

@@ -8,16 +8,48 @@
 //!
 //! An intrusive doubly linked list through the task headers ([`Links`]), sharded: a task joins
 //! the list of the shard of the worker that spawns it (so spawns on different workers do not
-//! contend), at its head, and leaves it in O(1) when it completes, by the shard index packed
-//! into its header. Each shard is a small mutex, a sentinel node (the list is circular through
-//! it, so linking and unlinking never branch on an empty list or an end), and its length in an
-//! atomic so `num_tasks()` never takes a lock. An insert touches the shard, the new task's
-//! header (hot: it was just written) and the old first node's `prev`; a removal touches the
-//! task and its two neighbours. Nothing is allocated.
+//! contend), at its head, and leaves it in O(1), by the shard index packed into its header.
+//! Each shard is a small mutex and a sentinel node (the list is circular through it, so
+//! linking and unlinking never branch on an empty list or an end). An insert touches the
+//! shard, the new task's header (hot: it was just written) and the old first node's `prev`; a
+//! removal touches the task and its two neighbours. Nothing is allocated.
+//!
+//! ## Counting
+//!
+//! `num_tasks()` and the metrics read counters, never a lock: per shard, the tasks inserted
+//! (written under its lock) and the completions removed under it; per worker, the completions
+//! it counted itself (written by that worker's thread only, a load and a store on a line of
+//! its own). `len` is inserted minus completed. A task's completion is counted by
+//! `Schedule::release`, before `transition_to_complete`, so a joiner that saw the output sees
+//! the count (Release store, Acquire load); completions are read before insertions, so the
+//! difference never counts too few (the insertion of every completion read is ordered before
+//! it). Every inserted task completes exactly once (by its poll, its cancellation or the
+//! sweep), so each is counted out exactly once, however it leaves the list; a task refused by
+//! a closed shard is counted in too, since its spawner completes it at once.
+//!
+//! ## Deferred removal
+//!
+//! A task that completes on a worker other than its shard's owner (stolen, or spawned from
+//! outside the workers) is not unlinked then: taking the owner's lock there made that lock's
+//! line, and the neighbours' links, bounce between the owner inserting and the peer removing
+//! on every task (`spawn_many`: `Registry::remove` 15% of all cycles, `insert` 8%, most of it
+//! on the lock's `xchg` and `cmpxchg`). The peer counts the completion on its own line and
+//! pushes the task, with its running reference and the registry's, onto its [`Retired`]
+//! buffer; the task stays linked and allocated, and reads as `COMPLETE`, which the dump's walk
+//! skips. The worker flushes the buffer between polls once it holds [`RETIRE_BATCH`] tasks,
+//! before it searches for work or parks, and when it exits: one lock hold per shard for the
+//! whole batch, then the references are dropped outside the lock. A task the shutdown sweep
+//! drained meanwhile reads as unlinked: the flush drops only the running reference (the sweep
+//! dropped the registry's), so a drained task is never freed while a buffer still points to
+//! it. A task completing in its own worker's shard is unlinked at once (an uncontended lock,
+//! and the cell is freed while hot: a batch of frees overflows malloc's per-thread cache),
+//! as is every completion on a thread that is not one of the runtime's workers (blocking
+//! pool, sysmon's helper, the sweep), which counts it under the shard lock.
 //!
 //! A closed shard (runtime shutting down) refuses inserts, and the shutdown sweep drains it:
 //! every reference the registry held moves to the sweeper, and each drained task is marked
-//! unlinked so its own completion later knows the registry's reference is gone.
+//! unlinked so its own completion, or its worker's flush, knows the registry's reference is
+//! gone.
 //!
 //! ## The dump's cursor
 //!
@@ -36,6 +68,13 @@
 //! the cursor by its address.
 //!
 //! Rejected:
+//! - removing every worker completion in batches, its own shard's included (one lock hold per
+//!   64 tasks): 64 deferred frees overflow glibc's per-thread cache of 7 chunks, and
+//!   `chained_spawn` ran 20% more instructions (malloc and free), more than the lock saved;
+//! - a peer unlinking a stolen task under the owner's lock at once (gmp until issue 15): see
+//!   "Deferred removal";
+//! - `num_tasks()` as the sum of per-shard lengths: a deferred task is still linked, and the
+//!   length was one more store under the lock per insert and per removal;
 //! - the sharded slab this replaces: an insert read the slab's free list (a scattered vacant
 //!   slot, a cache miss: ~8-11% of `spawn_many`), a million slots cost 8-16 MB of slab, and
 //!   the slab grew by reallocating under the lock;
@@ -57,14 +96,18 @@
 //!
 //! - A shard's list (the `prev`/`next` of its sentinel, of every task linked in it and of the
 //!   cursor while it is there) is read and written only under that shard's lock.
-//! - A task is linked in the shard recorded in its header from `insert` until `remove` or the
-//!   drain unlinks it, and holds one reference for the registry throughout, so a linked node is
-//!   always a live allocation. An unlinked task's `next` is `None`.
+//! - A task is linked in the shard recorded in its header from `insert` until its removal or
+//!   the drain unlinks it, and holds one reference for the registry throughout, so a linked
+//!   node is always a live allocation. An unlinked task's `next` is `None`.
+//! - A task in a worker's [`Retired`] buffer holds its running reference there, so it is live
+//!   until that worker's flush; only that worker's thread touches the buffer and its counter.
+//! - A linked task reads as `COMPLETE` only while its removal is deferred; the walk skips it.
 //! - The cursor is linked only between two holds of one `visit`, which holds `dump_lock` and
 //!   unlinks it before returning (also when unwinding).
 //!
 //! Lock order: `dump_lock`, then a shard lock. A shard lock is a leaf: nothing else is locked
-//! while holding it, and no task code runs under it.
+//! while holding it, and no task code runs under it (a flush drops references after
+//! releasing it).
 
 use std::cell::RefCell;
 use std::ptr::NonNull;
@@ -632,19 +675,35 @@ pub(crate) mod testing {
     use crate::task::raw::{Notified, Released, Schedule};
     use crate::task::{Id, JoinHandle};
 
-    /// A worker's deferred removals, for a test thread standing for worker `index`.
+    /// A worker's deferred removals, for the test thread standing for worker `index`.
     pub(crate) struct Worker {
         pub(crate) index: usize,
         /// Only the thread standing for the worker touches it (the mutex makes it `Sync`).
         pub(crate) retired: std::sync::Mutex<Retired>,
+        /// The thread standing for the worker: tasks completing there defer their removal,
+        /// elsewhere (a sweep) they are removed at once, as in the runtime.
+        thread: std::sync::Mutex<Option<crate::loom::thread::ThreadId>>,
     }
 
     impl Worker {
+        /// A worker whose thread is the calling one (see [`bind`](Self::bind)).
         pub(crate) fn new(index: usize) -> std::sync::Arc<Worker> {
-            std::sync::Arc::new(Worker {
+            let worker = std::sync::Arc::new(Worker {
                 index,
                 retired: std::sync::Mutex::new(Retired::new()),
-            })
+                thread: std::sync::Mutex::new(None),
+            });
+            worker.bind();
+            worker
+        }
+
+        /// Makes the calling thread the one standing for the worker.
+        pub(crate) fn bind(&self) {
+            *self.thread.lock().unwrap() = Some(crate::loom::thread::current().id());
+        }
+
+        fn is_current(&self) -> bool {
+            *self.thread.lock().unwrap() == Some(crate::loom::thread::current().id())
         }
 
         pub(crate) fn flush(&self, registry: &Registry) {
@@ -665,12 +724,12 @@ pub(crate) mod testing {
         }
         fn release(&self, task: RawTask) -> Released {
             match &self.worker {
-                Some(w) => {
+                Some(w) if w.is_current() => {
                     self.registry.count_retired(w.index);
                     w.retired.lock().unwrap().push(task);
                     Released::Deferred
                 }
-                None => Released::Now(self.registry.remove(task.header())),
+                _ => Released::Now(self.registry.remove(task.header())),
             }
         }
         fn unhandled_panic(&self, _: &Header, _: &(dyn std::any::Any + Send)) {}
@@ -905,7 +964,9 @@ mod tests {
     fn flush_groups_tasks_by_shard() {
         let registry = Arc::new(Registry::new(3, 3));
         let peer = Worker::new(1);
-        let keep: Vec<_> = (0..4).map(|id| spawn(&registry, 100 + id, (id % 3) as u16)).collect();
+        let keep: Vec<_> = (0..4)
+            .map(|id| spawn(&registry, 100 + id, (id % 3) as u16))
+            .collect();
         for id in 0..30 {
             let shard = [0, 2][id as usize % 2];
             let (notified, _join) = spawn_on(&registry, id, shard, Some(peer.clone()));
