@@ -9,7 +9,7 @@
 //! An intrusive doubly linked list through the task headers ([`Links`]), sharded: a task joins
 //! the list of the shard of the worker that spawns it (so spawns on different workers do not
 //! contend), at its head, and leaves it in O(1), by the shard index packed into its header.
-//! Each shard is a small mutex and a sentinel node (the list is circular through it, so
+//! Each shard is a small lock and a sentinel node (the list is circular through it, so
 //! linking and unlinking never branch on an empty list or an end). An insert touches the
 //! shard, the new task's header (hot: it was just written) and the old first node's `prev`; a
 //! removal touches the task and its two neighbours. Nothing is allocated.
@@ -86,11 +86,23 @@
 //! - one global lock (contended on every spawn and completion); a lock-free list (unlinking
 //!   from the middle of a lock-free doubly linked list needs far more than these two stores).
 //!
+//! ## The shard lock
+//!
+//! A test-and-test-and-set spin lock: a CAS to take it, a plain Release store to release it.
+//! Every hold is short (an insert or a removal: a few stores; a flush: a batch of unlinks; a
+//! dump: one chunk), except the shutdown drain's walk, and the owner worker takes its own
+//! shard's lock uncontended almost always (peers take it once per batch). A waiter spins a
+//! little, then yields its CPU at each try (a lock holder preempted on a shared CPU gets it).
+//! Rejected: `std::sync::Mutex`, whose release is an atomic swap (it must learn whether a
+//! sleeper needs a wake-up) plus two poison checks, on every spawn and every completion; a
+//! thread sleeping on a futex is worth that only for long holds, which the shard lock does
+//! not have on any hot path.
+//!
 //! Lock fairness: a dump re-taking a shard lock right after releasing it could win every
-//! time against a spawner that went to sleep on it (std's mutex is unfair). A thread that
-//! finds the lock taken counts itself in the shard's `waiters` before blocking; the walk,
-//! between chunks, lets such waiters go first (yielding a bounded number of times). The fast
-//! path pays nothing for this: an uncontended `try_lock` is the same CAS as `lock`.
+//! time against a spawner waiting for it (the lock is unfair). A thread that finds the lock
+//! taken counts itself in the shard's `waiters` while it waits; the walk, between chunks,
+//! lets such waiters go first (yielding a bounded number of times). The fast path pays
+//! nothing for this: the count is kept only by a thread that found the lock taken.
 //!
 //! # Invariants
 //!
@@ -114,7 +126,7 @@ use std::ptr::NonNull;
 
 use super::header::Header;
 use super::raw::RawTask;
-use crate::loom::{AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering, UnsafeCell};
+use crate::loom::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, UnsafeCell};
 
 /// Shards at most (the shard index is packed into 16 bits of the header).
 const MAX_SHARDS: usize = 256;
@@ -127,6 +139,9 @@ pub(crate) const VISIT_CHUNK: usize = 1;
 
 /// How many times a dump yields between chunks to let threads waiting for the shard go first.
 const MAX_YIELDS: usize = 64;
+
+/// How many times a thread finding a shard locked spins before it yields its CPU instead.
+const LOCK_SPINS: u32 = 100;
 
 /// A node of a shard's list: the two links in a task's header, a shard's sentinel, or the
 /// dump's cursor. Guarded by the lock of the shard whose list it is in.
@@ -238,21 +253,33 @@ unsafe fn task_of(node: NonNull<Links>) -> RawTask {
 
 #[repr(align(128))]
 struct Shard {
-    inner: Mutex<ShardInner>,
-    /// The list's sentinel (see `Links`); guarded by `inner`.
+    /// The shard's lock (see "The shard lock"): guards the list and `closed`.
+    locked: AtomicBool,
+    /// The shard refuses inserts (the runtime is shutting down). Read and written under the
+    /// lock (Relaxed: the lock orders it).
+    closed: AtomicBool,
+    /// The list's sentinel (see `Links`); guarded by the lock.
     sentinel: Links,
     /// Tasks ever inserted here, refused ones included (their completion counts too): written
-    /// under `inner` (a load and a store), read without it.
+    /// under the lock (a load and a store), read without it.
     inserted: AtomicU64,
-    /// Completions counted by [`Registry::remove`] for tasks of this shard: written under
-    /// `inner` (a load and a store), read without it.
+    /// Completions counted by [`Registry::remove`] for tasks of this shard: written under the
+    /// lock (a load and a store), read without it.
     removed: AtomicU64,
-    /// Threads blocked on `inner` (see "Lock fairness").
+    /// Threads waiting for the lock (see "Lock fairness").
     waiters: AtomicUsize,
 }
 
-struct ShardInner {
-    closed: bool,
+/// Holds a shard's lock; releases it when dropped (also when unwinding).
+struct ShardGuard<'a>(&'a Shard);
+
+impl Drop for ShardGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire of the next `lock`, publishing every write made
+        // under this hold.
+        self.0.locked.store(false, Ordering::Release);
+    }
 }
 
 /// Completions counted by one worker ([`Registry::count_retired`]): written only by that
@@ -261,15 +288,44 @@ struct ShardInner {
 struct Retirements(AtomicU64);
 
 impl Shard {
-    fn lock(&self) -> MutexGuard<'_, ShardInner> {
-        if let Ok(guard) = self.inner.try_lock() {
-            return guard;
+    #[inline]
+    fn lock(&self) -> ShardGuard<'_> {
+        // Acquire: pairs with the Release of the previous holder's unlock.
+        if self
+            .locked
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
         }
-        // Relaxed: a hint for the dump's walk only; the mutex orders everything else.
+        ShardGuard(self)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_contended(&self) {
+        // Relaxed: a hint for the dump's walk only; the lock orders everything else.
         self.waiters.fetch_add(1, Ordering::Relaxed);
-        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut spins = 0;
+        loop {
+            // Test, then test-and-set: wait on a shared copy of the line, not by taking it.
+            // Acquire on success: as in `lock`.
+            if !self.locked.load(Ordering::Relaxed)
+                && self
+                    .locked
+                    .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                break;
+            }
+            if cfg!(not(loom)) && spins < LOCK_SPINS {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                crate::loom::thread::yield_now();
+            }
+        }
         self.waiters.fetch_sub(1, Ordering::Relaxed);
-        guard
     }
 
     fn sentinel(&self) -> NonNull<Links> {
@@ -311,7 +367,8 @@ impl Registry {
         let registry = Registry {
             shards: (0..shards)
                 .map(|_| Shard {
-                    inner: Mutex::new(ShardInner { closed: false }),
+                    locked: AtomicBool::new(false),
+                    closed: AtomicBool::new(false),
                     sentinel: Links::new(),
                     inserted: AtomicU64::new(0),
                     removed: AtomicU64::new(0),
@@ -343,12 +400,12 @@ impl Registry {
     /// Registers a new task (before it is first queued) in the shard its header names.
     pub(crate) fn insert(&self, task: RawTask) -> Insert {
         let shard = &self.shards[task.header().registry_shard()];
-        let inner = shard.lock();
+        let _locked = shard.lock();
         // Counted even when refused: the caller completes the task at once, and every
         // completion is counted.
         let inserted = shard.inserted.load(Ordering::Relaxed);
         shard.inserted.store(inserted + 1, Ordering::Relaxed);
-        if inner.closed {
+        if shard.closed.load(Ordering::Relaxed) {
             return Insert::Closed;
         }
         let s = shard.sentinel();
@@ -379,7 +436,7 @@ impl Registry {
     #[inline(always)]
     fn unlink_now(&self, header: &Header, count: bool) -> usize {
         let shard = &self.shards[header.registry_shard()];
-        let _inner = shard.lock();
+        let _locked = shard.lock();
         if count {
             // Under the lock, so a load and a store suffice.
             bump(&shard.removed);
@@ -422,7 +479,7 @@ impl Registry {
             // registry's reference), at `linked..`.
             let mut linked = group.len();
             {
-                let _inner = self.shards[index].lock();
+                let _locked = self.shards[index].lock();
                 let mut i = 0;
                 while i < linked {
                     let node = node_of(group[i]);
@@ -499,8 +556,8 @@ impl Registry {
         let cursor = NonNull::from(&self.cursor);
         let mut out = Vec::new();
         for shard in self.shards.iter() {
-            let mut inner = shard.lock();
-            inner.closed = true;
+            let _locked = shard.lock();
+            shard.closed.store(true, Ordering::Relaxed);
             let s = shard.sentinel();
             let mut cursor_here = false;
             // SAFETY: we hold the shard lock; every node in the list is live (invariants).
@@ -545,7 +602,7 @@ impl Registry {
                 linked: false,
             };
             loop {
-                let inner = shard.lock();
+                let locked = shard.lock();
                 // SAFETY: we hold the shard lock, so every node in its list is live
                 // (invariants); the cursor is ours (`dump_lock`) and linked here iff `linked`.
                 let more = unsafe {
@@ -575,7 +632,7 @@ impl Registry {
                     parked.linked = more;
                     more
                 };
-                drop(inner);
+                drop(locked);
                 sink(&mut buf);
                 buf.clear();
                 if !more {
@@ -657,7 +714,7 @@ struct CursorGuard<'a> {
 impl Drop for CursorGuard<'_> {
     fn drop(&mut self) {
         if self.linked {
-            let _inner = self.shard.lock();
+            let _locked = self.shard.lock();
             // SAFETY: the cursor is linked in this shard, whose lock we hold.
             unsafe { unlink(self.cursor) };
         }
@@ -900,7 +957,7 @@ mod tests {
     fn linked(registry: &Registry) -> usize {
         let mut n = 0;
         for shard in registry.shards.iter() {
-            let _inner = shard.lock();
+            let _locked = shard.lock();
             let s = shard.sentinel();
             // SAFETY: we hold the shard lock; every node in its list is live.
             unsafe {
