@@ -185,8 +185,8 @@ impl TaskInfo {
 pub(crate) fn state_of(header: &Header, diag: &Diag) -> TaskState {
     let snapshot = header.state.load();
     if snapshot.is_running() || snapshot.is_complete() {
-        // COMPLETE in the registry: caught between unregistering and completing; it still
-        // holds RUNNING in spirit.
+        // COMPLETE only in a race: the walk skips completed tasks (see the registry), but the
+        // state may change between that check and this read.
         if diag.place == PLACE_BLOCKING {
             TaskState::Blocking
         } else {

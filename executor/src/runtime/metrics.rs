@@ -5,11 +5,12 @@
 //! Each worker counts its own events in a block of its own (`scheduler::stats`) (one cache line,
 //! written only by that worker with `Relaxed` load + store pairs, never a read-modify-write),
 //! so counting costs a few cycles on a line the worker already owns. Task counts come from the
-//! live-task registry, which updates them under the shard lock it takes anyway. The other
+//! live-task registry's counters (a worker counts the completions it runs on a line of its
+//! own; see the registry). The other
 //! runtime-wide counters sit on cold paths (a panic, sysmon's thread) or are read from state
 //! the runtime keeps anyway (the idle workers' word, the blocking pool's queue, the timer
 //! wheels, the reactor's registrations), so counting them costs the hot paths nothing. Reading
-//! the metrics takes every registry shard lock, the blocking pool's lock, each timer wheel's
+//! the metrics takes the blocking pool's lock, each timer wheel's
 //! lock and the reactor's registration lock once, briefly; the per-worker counters are read
 //! without synchronization, so a snapshot taken while the runtime runs is approximate (each
 //! counter is exact, but they are not read at one instant).
@@ -77,7 +78,8 @@ pub struct WorkerMetrics {
 pub struct RuntimeMetrics {
     /// One entry per worker, by index.
     pub workers: Vec<WorkerMetrics>,
-    /// Tasks spawned so far (blocking jobs included).
+    /// Tasks spawned so far (blocking jobs included, and spawns refused while the runtime
+    /// shuts down, which complete at once as cancelled).
     pub tasks_spawned: u64,
     /// Tasks that completed (with an output, a panic or a cancellation).
     pub tasks_completed: u64,

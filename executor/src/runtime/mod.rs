@@ -443,7 +443,7 @@ impl Handle {
     /// assert!(panics.to_string().contains("panicked: boom"));
     /// ```
     pub fn unhandled_panics(&self) -> UnhandledPanics {
-        self.shared.registry.sync_with_removals();
+        let _ = self.shared.registry.sync_with_removals();
         self.shared.panics.snapshot()
     }
 

@@ -65,7 +65,7 @@ use std::time::{Duration, Instant};
 
 use crate::loom::{AtomicBool, AtomicPtr, AtomicUsize, Condvar, Mutex, Ordering, fence};
 use crate::task::header::Header;
-use crate::task::raw::{Notified, Schedule};
+use crate::task::raw::{Notified, RawTask, Released, Schedule};
 use crate::task::registry::Registry;
 use crate::time::TimeDriver;
 
@@ -193,7 +193,7 @@ impl Shared {
                 remotes: remotes.into_boxed_slice(),
                 inject: Inject::new(),
                 idle: Idle::new(n),
-                registry: Registry::new(n + 1),
+                registry: Registry::new(n + 1, n),
                 blocking: Arc::new(crate::blocking::Pool::new(
                     config.max_blocking_threads,
                     config.blocking_keep_alive,
@@ -508,8 +508,13 @@ impl Schedule for Arc<Shared> {
         self.schedule_task(task, true);
     }
 
-    fn release(&self, task: &Header) -> bool {
-        self.registry.remove(task)
+    fn release(&self, task: RawTask) -> Released {
+        context::with_worker(|cx| match cx {
+            // A worker of this runtime counts the completion itself, and defers the removal of
+            // a peer's task (see the registry's module doc).
+            Some(cx) if std::ptr::eq::<Shared>(&*cx.shared, &**self) => cx.retire(task),
+            _ => Released::Now(self.registry.remove(task.header())),
+        })
     }
 
     fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {

@@ -24,14 +24,15 @@
 //!
 //! # Not missing a report on its way
 //!
-//! A task leaves the registry before it learns whether anyone will read its output (so a
-//! joiner never sees `num_tasks()` count a task it has joined), so a checker that saw the
-//! registry empty could read the record just before a detached task's report lands in it.
+//! A task is counted out of the registry before it learns whether anyone will read its output
+//! (so a joiner never sees `num_tasks()` count a task it has joined), so a checker that saw
+//! the registry empty could read the record just before a detached task's report lands in it.
 //! A completing task whose output is a panic therefore counts itself in `in_flight` before it
-//! unregisters and out once its panic is reported or handed to its joiner, and
-//! [`Handle::unhandled_panics`](crate::Handle::unhandled_panics) first locks each registry
-//! shard (which orders it after every removal its `num_tasks()` saw: the removal happens under
-//! that lock, after the increment) and then waits for `in_flight` to drain.
+//! is counted as completed and out once its panic is reported or handed to its joiner, and
+//! [`Handle::unhandled_panics`](crate::Handle::unhandled_panics) first reads the registry's
+//! completion counters with Acquire (which orders it after every completion its `num_tasks()`
+//! saw: each is counted with a Release store, after the increment) and then waits for
+//! `in_flight` to drain.
 
 use std::fmt;
 use std::panic::Location;
@@ -63,8 +64,8 @@ impl Log {
     /// See the module docs.
     pub(crate) fn completing(&self, begin: bool) {
         if begin {
-            // SeqCst (a full barrier): sequenced before the registry removal, which a checker
-            // orders itself after by taking the shard's lock.
+            // SeqCst (a full barrier): sequenced before the registry counts the completion,
+            // which a checker orders itself after by its Acquire loads of the counters.
             self.in_flight.fetch_add(1, Ordering::SeqCst);
             self.panicked.fetch_add(1, Ordering::Relaxed);
         } else {

@@ -14,7 +14,7 @@ use super::context::{self, Here};
 use crate::blocking::BlockingTask;
 use crate::task::JoinHandle;
 use crate::task::header::Header;
-use crate::task::raw::{Notified, RawTask, Schedule};
+use crate::task::raw::{Notified, RawTask, Released, Schedule};
 use crate::task::registry::Insert;
 
 /// Spawns `future` on the current thread's runtime, or gives it back outside one.
@@ -146,8 +146,8 @@ impl Schedule for BlockingSchedule {
         self.0.blocking.push(task);
     }
 
-    fn release(&self, task: &Header) -> bool {
-        self.0.registry.remove(task)
+    fn release(&self, task: RawTask) -> Released {
+        Released::Now(self.0.registry.remove(task.header()))
     }
 
     fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {

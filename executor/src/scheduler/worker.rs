@@ -33,7 +33,8 @@ use std::time::{Duration, Instant};
 use super::queue::Local;
 use super::{Shared, context, queue};
 use crate::loom::Ordering;
-use crate::task::raw::{Notified, RawTask};
+use crate::task::raw::{Notified, RawTask, Released};
+use crate::task::registry::Retired;
 
 /// Shortest final spin before a timer's deadline (see `spin_to_due_timer`): covers the cost of
 /// leaving the spin itself.
@@ -113,6 +114,10 @@ pub(crate) struct WorkerContext {
     /// A task went to the LIFO slot outside a poll without waking a peer: the next poll of
     /// another task wakes one if the slot or the queue still holds work.
     wake_owed: Cell<bool>,
+    /// Tasks that completed on this worker, whose registry removal waits for a batch (see the
+    /// registry's module doc): flushed after a poll once full, before searching or parking,
+    /// and when the worker exits.
+    retired: Retired,
 }
 
 /// What a searching worker last saw of one peer's LIFO slot.
@@ -181,6 +186,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         cpus_short,
         in_poll: Cell::new(false),
         wake_owed: Cell::new(false),
+        retired: Retired::new(),
     };
     cx.remote().stats.watch.bind_thread();
     let _guard = context::enter_worker(&cx);
@@ -203,12 +209,36 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
             None => break,
         }
     }
+    // Last, so that no deferred removal is left behind (the shutdown sweep may already have
+    // drained those tasks: the flush then drops only the running references).
+    cx.retired.flush(&cx.shared.registry);
 }
 
 impl WorkerContext {
     /// This worker's index.
     pub(crate) fn index(&self) -> usize {
         self.index
+    }
+
+    /// A task of this runtime completing on this worker: count it, and take it out of the
+    /// registry, at once if it is in this worker's shard (an uncontended lock; the cell is
+    /// freed while hot in cache), else later, in a batch (the buffer takes over its running
+    /// and registry references).
+    #[inline]
+    pub(crate) fn retire(&self, task: RawTask) -> Released {
+        let registry = &self.shared.registry;
+        registry.count_retired(self.index);
+        if task.header().registry_shard() == self.index {
+            Released::Now(registry.remove_retired(task.header()))
+        } else {
+            self.retired.push(task);
+            Released::Deferred
+        }
+    }
+
+    /// Removes the deferred tasks from the registry and frees what they hold (between polls).
+    fn flush_retired(&self) {
+        self.retired.flush(&self.shared.registry);
     }
 
     /// Queues `task` on this worker (the caller runs on its thread and checked that the task
@@ -337,6 +367,9 @@ impl WorkerContext {
             crate::coop::with_budget_counting(stats.progress.as_atomic(), || task.run());
         self.in_poll.set(false);
         stats.watch.end();
+        if self.retired.is_full() {
+            self.flush_retired();
+        }
         if exhausted {
             stats.budget_exhaustions.add(1);
             // A task that ran out of budget is a busy one: check the timers now rather than at
@@ -431,6 +464,8 @@ impl WorkerContext {
     }
 
     fn steal_work(&self) -> Option<Notified> {
+        // Out of local work: a good moment for the deferred removals.
+        self.flush_retired();
         let shared = self.shared();
         let n = shared.num_workers();
         {
@@ -635,6 +670,8 @@ impl WorkerContext {
     }
 
     fn park(&self) {
+        // Nothing completed on a parked worker waits for its removal.
+        self.flush_retired();
         let shared = self.shared();
         let was_searching = std::mem::replace(&mut self.core.borrow_mut().is_searching, false);
         if shared

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::header::Header;
 use super::join::JoinError;
-use super::raw::{Cell, Notified, RawTask, Schedule, Stage, Vtable};
+use super::raw::{Cell, Notified, RawTask, Released, Schedule, Stage, Vtable};
 use super::state::{TransitionToIdle, TransitionToRunning};
 
 pub(super) fn vtable<F, S>() -> &'static Vtable
@@ -164,9 +164,9 @@ where
             // The report below may come after the unregistering: announce it first.
             self.cell().scheduler.panic_completing(true);
         }
-        // Unregister first, so that once a joiner sees the output the task no longer counts
-        // as live (`num_tasks()` right after `h.await` does not include it).
-        let released = self.cell().scheduler.release(self.header());
+        // Count the completion first, so that once a joiner sees the output the task no longer
+        // counts as live (`num_tasks()` right after `h.await` does not include it).
+        let released = self.cell().scheduler.release(self.raw());
         let prev = self.header().state.transition_to_complete();
         let _ = catch_unwind(AssertUnwindSafe(|| {
             if !prev.is_join_interested() {
@@ -196,9 +196,10 @@ where
         if panicked {
             self.cell().scheduler.panic_completing(false);
         }
-        let refs = if released { 2 } else { 1 };
-        if self.header().state.ref_dec_n(refs) {
-            self.dealloc();
+        if let Released::Now(refs) = released {
+            if self.header().state.ref_dec_n(refs) {
+                self.dealloc();
+            }
         }
     }
 

@@ -16,7 +16,7 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
 use super::header::Header;
-use super::raw::{Notified, RawTask, Schedule};
+use super::raw::{Notified, RawTask, Released, Schedule};
 use super::{Id, JoinHandle};
 
 #[derive(Default)]
@@ -43,9 +43,9 @@ impl Schedule for Sched {
     fn schedule(&self, task: Notified) {
         self.queue.lock().unwrap().push_back(task);
     }
-    fn release(&self, _task: &Header) -> bool {
+    fn release(&self, _task: RawTask) -> Released {
         // Stands for the registry: it hands its reference to the completing thread.
-        true
+        Released::Now(2)
     }
     fn unhandled_panic(&self, _task: &Header, _payload: &(dyn std::any::Any + Send)) {}
 }

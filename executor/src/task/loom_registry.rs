@@ -11,13 +11,13 @@ use loom::thread;
 
 use super::Id;
 use super::raw::RawTask;
-use super::registry::testing::{Sched, dump, spawn};
+use super::registry::testing::{Sched, Worker, dump, spawn, spawn_on};
 use super::registry::{Insert, Registry};
 
 #[test]
 fn dump_races_completion_and_spawn() {
     loom::model(|| {
-        let registry = Arc::new(Registry::new(1));
+        let registry = Arc::new(Registry::new(1, 1));
         let (n1, _j1) = spawn(&registry, 1, 0);
         let (n2, _j2) = spawn(&registry, 2, 0);
         let (n3, _j3) = spawn(&registry, 3, 0);
@@ -53,7 +53,7 @@ fn dump_races_completion_and_spawn() {
 #[test]
 fn dump_races_shutdown_drain() {
     loom::model(|| {
-        let registry = Arc::new(Registry::new(1));
+        let registry = Arc::new(Registry::new(1, 1));
         let tasks: Vec<_> = (1..=3).map(|id| spawn(&registry, id, 0)).collect();
         let sweeper = {
             let registry = registry.clone();
@@ -76,7 +76,10 @@ fn dump_races_shutdown_drain() {
         assert_eq!(registry.len(), 0);
         let late = RawTask::new(
             std::future::ready(()),
-            Sched(registry.clone()),
+            Sched {
+                registry: registry.clone(),
+                worker: None,
+            },
             Id(9),
             std::panic::Location::caller(),
             0,
@@ -88,5 +91,45 @@ fn dump_races_shutdown_drain() {
             unsafe { late.drop_reference() };
         }
         drop(tasks);
+    });
+}
+
+/// A task completing on a peer worker (a deferred removal, flushed by that worker) races a
+/// dump, a joiner's count and the shutdown sweep: the live task is seen, the joiner never
+/// counts the finished task, and every task is freed once and counted once.
+#[test]
+fn deferred_removal_races_dump_and_drain() {
+    loom::model(|| {
+        let registry = Arc::new(Registry::new(2, 2));
+        let peer = Worker::new(1);
+        let (n1, j1) = spawn_on(&registry, 1, 0, Some(peer.clone()));
+        let (n2, j2) = spawn(&registry, 2, 0);
+        let worker = {
+            let (registry, peer) = (registry.clone(), peer.clone());
+            thread::spawn(move || {
+                peer.bind();
+                n1.run();
+                peer.flush(&registry);
+            })
+        };
+        if j1.is_finished() {
+            // The joiner saw the output: task 1 no longer counts, whatever the flush did.
+            assert_eq!(registry.len(), 1);
+        }
+        let seen = dump(&registry);
+        assert_eq!(seen.get(&2), Some(&1), "{seen:?}");
+        let drained = registry.close_and_drain();
+        for t in &drained {
+            t.shutdown();
+            // SAFETY: the drain handed us the registry's reference.
+            unsafe { t.drop_reference() };
+        }
+        worker.join().unwrap();
+        drop(n2);
+        assert_eq!(registry.len(), 0);
+        assert_eq!(registry.counts(), (2, 2));
+        drop((j1, j2));
+        // Task 1's scheduler held a reference to `peer`: it was freed.
+        assert_eq!(std::sync::Arc::strong_count(&peer), 1);
     });
 }

@@ -32,15 +32,26 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     fn yield_now(&self, task: Notified) {
         self.schedule(task);
     }
-    /// The task completed: remove it from the registry. Returns whether the registry's
-    /// reference was handed to the caller (false if a shutdown sweep already took it).
-    fn release(&self, task: &Header) -> bool;
+    /// The task is completing (its output is stored, `COMPLETE` not yet set): count the
+    /// completion and take it out of the registry, now or later (see [`Released`]).
+    fn release(&self, task: RawTask) -> Released;
     /// A task nobody joins panicked.
     fn unhandled_panic(&self, task: &Header, payload: &(dyn std::any::Any + Send));
     /// A task whose output is a panic is completing: `true` before it leaves the registry,
     /// `false` once its panic is reported or handed to its joiner. Lets a checker that saw the
     /// registry empty wait for reports still on their way (see `runtime::panics`).
     fn panic_completing(&self, _begin: bool) {}
+}
+
+/// What [`Schedule::release`] did with a completing task.
+pub(crate) enum Released {
+    /// Unregistered now: the caller drops this many references when it is done with the task
+    /// (its running reference, and the registry's unless the shutdown sweep took that one).
+    Now(usize),
+    /// Queued for a deferred removal (`registry::Retired`): the running reference and the
+    /// registry's went with it, and the caller drops none (the task stays allocated until
+    /// the removal, which runs only after the caller is done with it).
+    Deferred,
 }
 
 pub(crate) struct Vtable {
@@ -139,8 +150,15 @@ impl RawTask {
     /// # Safety
     /// The caller gives up one reference it owns.
     pub(crate) unsafe fn drop_reference(self) {
-        if self.header().state.ref_dec() {
-            // SAFETY: that was the last reference.
+        // SAFETY: forwarded contract.
+        unsafe { self.drop_references(1) }
+    }
+
+    /// # Safety
+    /// The caller gives up `n` references it owns.
+    pub(crate) unsafe fn drop_references(self, n: usize) {
+        if self.header().state.ref_dec_n(n) {
+            // SAFETY: those were the last references.
             unsafe { (self.vtable().dealloc)(self.ptr) }
         }
     }
