@@ -681,6 +681,9 @@ impl WorkerContext {
         {
             shared.notify_parked();
         }
+        // Idle: cached task memory goes back to the allocator; the last worker to park takes
+        // the global lists too (one load each when there is nothing cached).
+        crate::task::cell_cache::trim(shared.idle.num_parked() == shared.num_workers());
         if shared.is_shutdown() {
             return;
         }

@@ -38,6 +38,11 @@
 //! - A thread-local stack is only touched by its thread; a global list only under its mutex.
 //! - A chain's `len` is the number of blocks reachable from its head.
 //!
+//! A runtime that goes idle gives its memory back: a worker that parks empties its own stacks,
+//! and the last one to park empties the global lists too ([`trim`]), so a burst of tasks
+//! leaves no cached memory behind once the runtime has nothing to do (freed blocks scattered
+//! over the heap would otherwise keep whole pages resident).
+//!
 //! Rejected: one cache per runtime worker (the spawning side of a cross-thread pattern is often
 //! not a worker: `block_on`, a thread that spawns into the runtime; the allocation does not care
 //! which runtime it serves); splitting a full stack in halves as Go does (walking 32 blocks to
@@ -83,6 +88,7 @@ mod imp {
     use std::cell::UnsafeCell;
     use std::ptr::NonNull;
     use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::{CLASSES, GLOBAL_MAX, LOCAL_MAX, class_layout};
 
@@ -127,6 +133,8 @@ mod imp {
 
     struct Local {
         stacks: UnsafeCell<[Stack; CLASSES]>,
+        /// Blocks on all the stacks (so an empty cache is trimmed with one read).
+        cached: std::cell::Cell<u32>,
     }
 
     impl Drop for Local {
@@ -153,23 +161,31 @@ mod imp {
         static LOCAL: Local = const {
             Local {
                 stacks: UnsafeCell::new([EMPTY; CLASSES]),
+                cached: std::cell::Cell::new(0),
             }
         };
     }
 
     static GLOBAL: [Mutex<Vec<Chain>>; CLASSES] = [const { Mutex::new(Vec::new()) }; CLASSES];
+    /// Chains on all the global lists (written under their locks; read without, as a hint).
+    static GLOBAL_CHAINS: AtomicUsize = AtomicUsize::new(0);
 
     fn take_global(class: usize) -> Option<Chain> {
-        GLOBAL[class]
+        let chain = GLOBAL[class]
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .pop()
+            .pop()?;
+        // Relaxed: a hint for `trim_global` (the lists' locks order the chains).
+        GLOBAL_CHAINS.fetch_sub(1, Ordering::Relaxed);
+        Some(chain)
     }
 
     fn give_global(class: usize, chain: Chain) {
         let mut list = GLOBAL[class].lock().unwrap_or_else(|e| e.into_inner());
         if list.len() < GLOBAL_MAX {
             list.push(chain);
+            // Relaxed: as in `take_global`.
+            GLOBAL_CHAINS.fetch_add(1, Ordering::Relaxed);
             return;
         }
         drop(list);
@@ -190,12 +206,14 @@ mod imp {
                     None => {
                         let chain = take_global(class)?;
                         stack.len = chain.len;
+                        local.cached.set(local.cached.get() + chain.len);
                         chain.head
                     }
                 };
                 // SAFETY: `head` is the first block of a chain we own.
                 stack.head = unsafe { next_of(head) }.map_or(std::ptr::null_mut(), NonNull::as_ptr);
                 stack.len -= 1;
+                local.cached.set(local.cached.get() - 1);
                 Some(head)
             })
             .ok()
@@ -220,6 +238,7 @@ mod imp {
                         head,
                         len: stack.len,
                     };
+                    local.cached.set(local.cached.get() - stack.len);
                     *stack = EMPTY;
                     give_global(class, full);
                 }
@@ -227,8 +246,49 @@ mod imp {
                 unsafe { block.cast::<*mut u8>().write(stack.head) };
                 stack.head = block.as_ptr();
                 stack.len += 1;
+                local.cached.set(local.cached.get() + 1);
             })
             .is_ok()
+    }
+
+    /// Gives the calling thread's cached blocks back to the allocator.
+    pub(super) fn trim_local() {
+        let _ = LOCAL.try_with(|local| {
+            if local.cached.get() == 0 {
+                return;
+            }
+            // SAFETY: as in `pop`.
+            let stacks = unsafe { &mut *local.stacks.get() };
+            for (class, stack) in stacks.iter_mut().enumerate() {
+                if let Some(head) = NonNull::new(stack.head) {
+                    let chain = Chain {
+                        head,
+                        len: stack.len,
+                    };
+                    *stack = EMPTY;
+                    // SAFETY: the stack was ours and of this class.
+                    unsafe { release_chain(class, chain) };
+                }
+            }
+            local.cached.set(0);
+        });
+    }
+
+    /// Gives every chain of the global lists back to the allocator.
+    pub(super) fn trim_global() {
+        // Relaxed: a hint; a chain pushed concurrently stays for the next trim.
+        if GLOBAL_CHAINS.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        for (class, list) in GLOBAL.iter().enumerate() {
+            let chains = std::mem::take(&mut *list.lock().unwrap_or_else(|e| e.into_inner()));
+            // Relaxed: as in `take_global`.
+            GLOBAL_CHAINS.fetch_sub(chains.len(), Ordering::Relaxed);
+            for chain in chains {
+                // SAFETY: taken off the list: ours, of this class.
+                unsafe { release_chain(class, chain) };
+            }
+        }
     }
 
     #[cfg(test)]
@@ -255,6 +315,20 @@ mod imp {
     #[inline]
     pub(super) unsafe fn push(_class: usize, _block: NonNull<u8>) -> bool {
         false
+    }
+
+    pub(super) fn trim_local() {}
+
+    pub(super) fn trim_global() {}
+}
+
+/// Gives the cached memory back to the allocator: the calling thread's, and the global lists'
+/// if `global`. A runtime's worker calls it when it parks (with `global` when it is the last
+/// worker to park): an idle runtime keeps no task memory cached.
+pub(crate) fn trim(global: bool) {
+    imp::trim_local();
+    if global {
+        imp::trim_global();
     }
 }
 
@@ -363,6 +437,11 @@ mod tests {
             // SAFETY: as above.
             unsafe { free(NonNull::new(p as *mut T).unwrap()) };
         }
+        assert!(local_len(class) > 0 || global_chains(class) > 0);
+        // An idle runtime gives everything back.
+        trim(true);
+        assert_eq!(local_len(class), 0);
+        assert_eq!(global_chains(class), 0);
     }
 }
 

@@ -28,7 +28,7 @@
 //! `clock` and `loom`, never `scheduler` or `runtime`. A task reaches its scheduler only through
 //! the `Schedule` trait (`raw`) it is handed when made; `spawn` lives in `runtime`.
 
-mod cell_cache;
+pub(crate) mod cell_cache;
 pub(crate) mod harness;
 pub(crate) mod header;
 mod join;
