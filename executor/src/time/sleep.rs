@@ -13,7 +13,8 @@ use super::driver::WheelShared;
 ///
 /// The timer registers on first poll (on the current worker's wheel inside a gmp runtime, on the
 /// fallback timer thread outside one) and completes at or after the deadline, never before.
-/// A duration too large to add to `Instant::now()` sleeps for about 30 years.
+/// A duration too large to represent (`Duration::MAX`) sleeps until about 292 years after the
+/// process started: forever.
 ///
 /// # Examples
 ///
@@ -28,7 +29,11 @@ use super::driver::WheelShared;
 /// # });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(super::deadline_after(duration))
+    // `deadline_after` and `sleep_until` in one: the offset of now plus the duration, in
+    // integer nanoseconds (no `Instant` arithmetic), saturating at about 292 years.
+    Sleep {
+        state: State::Idle(to_offset(Instant::now()).saturating_add(saturating_ns(duration))),
+    }
 }
 
 /// Waits until `deadline`. A deadline in the past completes on first poll. The deadline is kept
@@ -92,9 +97,18 @@ enum State {
 fn to_offset(t: Instant) -> i64 {
     let base = crate::clock::base();
     match t.checked_duration_since(base) {
-        Some(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
-        None => i64::try_from(base.duration_since(t).as_nanos()).map_or(i64::MIN, |n| -n),
+        Some(after) => saturating_ns(after),
+        None => -saturating_ns(base.duration_since(t)),
     }
+}
+
+/// `d` in nanoseconds, saturating at `i64::MAX` (with 64-bit arithmetic, not `as_nanos`'s 128).
+fn saturating_ns(d: Duration) -> i64 {
+    i64::try_from(d.as_secs())
+        .ok()
+        .and_then(|s| s.checked_mul(1_000_000_000))
+        .and_then(|n| n.checked_add(i64::from(d.subsec_nanos())))
+        .unwrap_or(i64::MAX)
 }
 
 /// The instant `offset` nanoseconds from the clock base.
@@ -179,7 +193,8 @@ impl Sleep {
         match &self.state {
             State::Idle(deadline) => {
                 let deadline = *deadline;
-                if to_offset(Instant::now()) >= deadline {
+                // Compared as instants: rebuilding the deadline is cheaper than converting now.
+                if Instant::now() >= from_offset(deadline) {
                     return Poll::Ready(());
                 }
                 let wheel = binding::current_wheel();

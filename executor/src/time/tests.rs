@@ -63,6 +63,13 @@ fn futures_are_small_send_sync_unpin() {
     // its future is 32 and its task cell a 144-byte malloc chunk instead of 160.
     assert_eq!(std::mem::size_of::<Sleep>(), 16);
     assert!(std::mem::size_of::<Timer>() <= 24);
+    // The sleep_million task body: the future is the task cell's payload.
+    let wg = Arc::new(AtomicUsize::new(1));
+    let task = async move {
+        sleep(Duration::from_secs(1)).await;
+        wg.fetch_sub(1, Ordering::Relaxed);
+    };
+    assert_eq!(std::mem::size_of_val(&task), 32);
 }
 
 #[test]
