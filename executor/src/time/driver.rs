@@ -6,8 +6,8 @@
 //! A [`TimeDriver`] owns N [`WheelShared`]s (one per worker). Each is a [`Wheel`] behind its own
 //! `Mutex` plus `next_ns`, the wheel's earliest expiration in nanoseconds since the process-wide
 //! clock base (`crate::clock::base`, shared by every driver so that a deadline in nanoseconds
-//! means the same on every wheel; `u64::MAX`: none), so a worker about to park reads the driver's next deadline with N
-//! atomic loads and no lock.
+//! means the same on every wheel; `u64::MAX`: none), so a worker about to park reads the
+//! driver's next deadline with N atomic loads and no lock.
 //!
 //! ## Who touches what
 //! - **The wheel** (entries, lists, `elapsed`): only under its `Mutex`. Timers register on the

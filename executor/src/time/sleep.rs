@@ -29,15 +29,16 @@ use super::driver::WheelShared;
 /// # });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    // `deadline_after` and `sleep_until` in one: the offset of now plus the duration, in
-    // integer nanoseconds (no `Instant` arithmetic), saturating at about 292 years.
+    // `deadline_after` and `sleep_until` in one: now's offset from the clock base plus the
+    // duration, in integer nanoseconds, saturating at about 292 years.
     Sleep {
         state: State::Idle(to_offset(Instant::now()).saturating_add(saturating_ns(duration))),
     }
 }
 
 /// Waits until `deadline`. A deadline in the past completes on first poll. The deadline is kept
-/// to the nanosecond, clamped to within about 292 years of the process's start.
+/// to the nanosecond within about 292 years of the process's start (a registered sleep reset to
+/// an instant before that start reads the start back from [`Sleep::deadline`]).
 ///
 /// # Examples
 ///
