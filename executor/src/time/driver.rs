@@ -4,9 +4,10 @@
 //! # Design
 //!
 //! A [`TimeDriver`] owns N [`WheelShared`]s (one per worker). Each is a [`Wheel`] behind its own
-//! `Mutex` plus `next_ns`, the wheel's earliest expiration in nanoseconds since the driver's base
-//! `Instant` (`u64::MAX`: none), so a worker about to park reads the driver's next deadline with N
-//! atomic loads and no lock.
+//! `Mutex` plus `next_ns`, the wheel's earliest expiration in nanoseconds since the process-wide
+//! clock base (`crate::clock::base`, shared by every driver so that a deadline in nanoseconds
+//! means the same on every wheel; `u64::MAX`: none), so a worker about to park reads the
+//! driver's next deadline with N atomic loads and no lock.
 //!
 //! ## Who touches what
 //! - **The wheel** (entries, lists, `elapsed`): only under its `Mutex`. Timers register on the
@@ -87,7 +88,7 @@ impl TimeDriver {
     /// Panics if `num_wheels` is zero.
     pub(crate) fn new(num_wheels: usize, unpark: Unpark) -> TimeDriver {
         assert!(num_wheels > 0, "a time driver needs at least one wheel");
-        let base = Instant::now();
+        let base = crate::clock::base();
         let wheels = (0..num_wheels)
             .map(|_| {
                 Arc::new(WheelShared {
@@ -181,14 +182,15 @@ impl WheelShared {
         self.wheel.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The deadline's tick, rounded up.
-    fn tick_for(&self, deadline: Instant) -> u64 {
-        wheel::ns_to_tick_ceil(instant_to_ns(self.base, deadline))
+    /// Registers a timer due at `deadline` that wakes `waker`.
+    #[cfg(loom)]
+    pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> Result<u32, InsertError> {
+        self.register_ns(instant_to_ns(self.base, deadline), waker)
     }
 
-    /// Registers a timer due at `deadline` that wakes `waker`.
-    pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> Result<u32, InsertError> {
-        self.register_with(deadline, |_| waker.clone())
+    /// Registers a timer due at `deadline_ns` (since the clock base) that wakes `waker`.
+    pub(crate) fn register_ns(&self, deadline_ns: u64, waker: &Waker) -> Result<u32, InsertError> {
+        self.register_ns_with(deadline_ns, |_| waker.clone())
     }
 
     /// Registers a timer due at `deadline`; `make_waker` is called (with the lock held) with the
@@ -198,12 +200,19 @@ impl WheelShared {
         deadline: Instant,
         make_waker: impl FnOnce(u32) -> Waker,
     ) -> Result<u32, InsertError> {
-        let tick = self.tick_for(deadline);
+        self.register_ns_with(instant_to_ns(self.base, deadline), make_waker)
+    }
+
+    fn register_ns_with(
+        &self,
+        deadline_ns: u64,
+        make_waker: impl FnOnce(u32) -> Waker,
+    ) -> Result<u32, InsertError> {
         let mut wheel = self.lock();
-        wheel.check_insert(tick)?;
+        wheel.check_insert(deadline_ns)?;
         let waker = make_waker(wheel.vacant_key());
-        let key = wheel.insert(tick, waker)?;
-        let lowered = self.lower_next(&wheel, tick);
+        let key = wheel.insert(deadline_ns, waker)?;
+        let lowered = self.lower_next(&wheel, wheel::ns_to_tick_ceil(deadline_ns));
         drop(wheel);
         if lowered {
             (self.unpark)();
@@ -236,38 +245,51 @@ impl WheelShared {
 
     /// Frees `key`'s entry, cancelling it if it had not fired. Returns whether it had not.
     pub(crate) fn deregister(&self, key: u32) -> bool {
-        let (linked, waker) = self.lock().remove_entry(key);
-        // Dropped unlocked: a waker's drop may be the last reference to anything.
-        drop(waker);
-        linked
+        self.deregister_entry(key).0
     }
 
-    /// Polls registered timer `key`: `Ready` (and the entry freed) if it fired (or was expired
-    /// by shutdown or a reset), or if it is still waiting but `deadline` has passed by the clock
-    /// (the driver has not got to it yet); otherwise stores `waker` and returns `Pending`. The
-    /// clock is read only in that last, spurious-poll case: the common poll after a wake-up
-    /// costs one uncontended lock and no clock read.
-    pub(crate) fn poll_registered(&self, key: u32, deadline: Instant, waker: &Waker) -> Poll<()> {
+    /// [`deregister`](Self::deregister), also returning the entry's deadline (ns since the
+    /// clock base).
+    pub(crate) fn deregister_entry(&self, key: u32) -> (bool, u64) {
+        let removed = self.lock().remove_entry(key);
+        // Dropped unlocked: a waker's drop may be the last reference to anything.
+        drop(removed.waker);
+        (removed.linked, removed.deadline_ns)
+    }
+
+    /// Registered timer `key`'s deadline, ns since the clock base.
+    pub(crate) fn deadline_ns(&self, key: u32) -> u64 {
+        self.lock().deadline_ns(key)
+    }
+
+    /// Polls registered timer `key`: `Ready` with its deadline (and the entry freed) if it fired
+    /// (or was expired by shutdown or a reset), or if it is still waiting but its deadline has
+    /// passed by the clock (the driver has not got to it yet); otherwise stores `waker` and
+    /// returns `Pending`. The clock is read only in that last, spurious-poll case: the common
+    /// poll after a wake-up costs one uncontended lock and no clock read.
+    pub(crate) fn poll_registered(&self, key: u32, waker: &Waker) -> Poll<u64> {
         let mut wheel = self.lock();
-        if wheel.is_linked(key) && Instant::now() < deadline {
+        let deadline_ns = wheel.deadline_ns(key);
+        if wheel.is_linked(key) && instant_to_ns(self.base, Instant::now()) < deadline_ns {
             wheel.set_waker(key, waker);
             Poll::Pending
         } else {
             wheel.remove(key);
-            Poll::Ready(())
+            Poll::Ready(deadline_ns)
         }
     }
 
-    /// Moves registered timer `key` to `deadline`. If that has already passed (by the clock, or
-    /// by the wheel) the timer's waker is woken so its owner polls and sees the expiry.
-    pub(crate) fn reset(&self, key: u32, deadline: Instant) {
-        let tick = self.tick_for(deadline);
-        let passed = deadline <= Instant::now();
+    /// Moves registered timer `key` to `deadline_ns` (since the clock base). If that has already
+    /// passed (by the clock, or by the wheel) the timer's waker is woken so its owner polls and
+    /// sees the expiry.
+    pub(crate) fn reset_ns(&self, key: u32, deadline_ns: u64) {
+        let tick = wheel::ns_to_tick_ceil(deadline_ns);
+        let passed = deadline_ns <= instant_to_ns(self.base, Instant::now());
         let mut wheel = self.lock();
         let outcome = if passed {
-            ResetOutcome::Fire(wheel.expire(key, tick))
+            ResetOutcome::Fire(wheel.expire(key, deadline_ns))
         } else {
-            wheel.reset(key, tick)
+            wheel.reset(key, deadline_ns)
         };
         match outcome {
             ResetOutcome::Rescheduled => {
@@ -346,9 +368,12 @@ impl WheelShared {
     }
 }
 
-/// Nanoseconds from `base` to `t`, saturating (0 for instants before `base`).
+/// Nanoseconds from `base` to `t`, saturating (0 for instants before `base`, `i64::MAX` for
+/// those more than ~292 years after it).
 pub(crate) fn instant_to_ns(base: Instant, t: Instant) -> u64 {
-    u64::try_from(t.saturating_duration_since(base).as_nanos()).unwrap_or(NONE - 1)
+    u64::try_from(t.saturating_duration_since(base).as_nanos())
+        .unwrap_or(u64::MAX)
+        .min(i64::MAX as u64)
 }
 
 fn ns_to_instant(base: Instant, ns: u64) -> Instant {

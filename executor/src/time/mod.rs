@@ -32,9 +32,11 @@
 //! resolution is about 1 us so that a 100 us sleep can wake within tens of microseconds; deadlines
 //! more than ~19.5 hours out wait in an overflow list. A timer never fires before its deadline.
 //!
-//! A [`Sleep`] is 32 bytes and allocates nothing itself: on first poll it inserts one entry (its
-//! deadline, waker and links: 40 bytes in the slab) into the current thread's wheel and keeps
-//! the wheel's `Arc` and the entry's key; dropping it frees the entry in O(1). A sleep completes
+//! A [`Sleep`] is 16 bytes and allocates nothing itself: on first poll it inserts one entry (its
+//! deadline, waker and links: 32 bytes in the slab) into the current thread's wheel and keeps
+//! the wheel's `Arc` and the entry's key in place of its deadline (which the entry holds, to the
+//! nanosecond); dropping it frees the entry in O(1). Deadlines are nanoseconds since one
+//! process-wide base (`clock::base`), the same on every wheel. A sleep completes
 //! when its entry has fired (seen under the wheel lock on the poll after the wake-up, with no
 //! clock read) or, on a spurious poll, when the clock says the deadline has passed. Each wheel is behind its own `Mutex`; see `driver.rs` for the protocol and `fallback.rs`
 //! for the precise-parking thread used outside a runtime.

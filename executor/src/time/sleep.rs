@@ -13,7 +13,8 @@ use super::driver::WheelShared;
 ///
 /// The timer registers on first poll (on the current worker's wheel inside a gmp runtime, on the
 /// fallback timer thread outside one) and completes at or after the deadline, never before.
-/// A duration too large to add to `Instant::now()` sleeps for about 30 years.
+/// A duration too large to represent (`Duration::MAX`) sleeps until about 292 years after the
+/// process started: forever.
 ///
 /// # Examples
 ///
@@ -28,10 +29,16 @@ use super::driver::WheelShared;
 /// # });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(super::deadline_after(duration))
+    // `deadline_after` and `sleep_until` in one: now's offset from the clock base plus the
+    // duration, in integer nanoseconds, saturating at about 292 years.
+    Sleep {
+        state: State::Idle(to_offset(Instant::now()).saturating_add(saturating_ns(duration))),
+    }
 }
 
-/// Waits until `deadline`. A deadline in the past completes on first poll.
+/// Waits until `deadline`. A deadline in the past completes on first poll. The deadline is kept
+/// to the nanosecond within about 292 years of the process's start (a registered sleep reset to
+/// an instant before that start reads the start back from [`Sleep::deadline`]).
 ///
 /// # Examples
 ///
@@ -47,12 +54,11 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        deadline,
-        entry: None,
+        state: State::Idle(to_offset(deadline)),
     }
 }
 
-/// Future returned by [`sleep`] and [`sleep_until`]. `Unpin`, `Send` and `Sync`; 32 bytes.
+/// Future returned by [`sleep`] and [`sleep_until`]. `Unpin`, `Send` and `Sync`; 16 bytes.
 ///
 /// It holds no timer until first polled; from then until it completes or is dropped it owns one
 /// entry in a timer wheel, which dropping frees in O(1). If the runtime whose wheel it is on
@@ -74,15 +80,57 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    deadline: Instant,
-    entry: Option<Registration>,
+    state: State,
 }
 
-/// A timer entry owned by a `Sleep`: the wheel it is on and its key there.
+/// A `Sleep` keeps its deadline itself only while it owns no timer entry; a registered one
+/// finds it in its entry (read under the wheel lock, which the polls take anyway). That keeps a
+/// `Sleep` at 16 bytes, so a task sleeping in a small `async` block fits a smaller allocation.
 #[derive(Debug)]
-struct Registration {
-    wheel: Arc<WheelShared>,
-    key: u32,
+enum State {
+    /// No timer entry: the deadline, in nanoseconds from the clock base (negative: before it).
+    Idle(i64),
+    /// Owns entry `key` on `wheel`, which holds the deadline.
+    Armed { wheel: Arc<WheelShared>, key: u32 },
+}
+
+/// `t` in nanoseconds from the clock base, saturating at about ±292 years.
+fn to_offset(t: Instant) -> i64 {
+    let base = crate::clock::base();
+    match t.checked_duration_since(base) {
+        Some(after) => saturating_ns(after),
+        None => -saturating_ns(base.duration_since(t)),
+    }
+}
+
+/// `d` in nanoseconds, saturating at `i64::MAX` (with 64-bit arithmetic, not `as_nanos`'s 128).
+fn saturating_ns(d: Duration) -> i64 {
+    i64::try_from(d.as_secs())
+        .ok()
+        .and_then(|s| s.checked_mul(1_000_000_000))
+        .and_then(|n| n.checked_add(i64::from(d.subsec_nanos())))
+        .unwrap_or(i64::MAX)
+}
+
+/// The instant `offset` nanoseconds from the clock base.
+fn from_offset(offset: i64) -> Instant {
+    let base = crate::clock::base();
+    let d = Duration::from_nanos(offset.unsigned_abs());
+    if offset >= 0 {
+        base.checked_add(d).unwrap_or_else(super::far_future)
+    } else {
+        base.checked_sub(d).unwrap_or(base)
+    }
+}
+
+/// The wheels' form of a deadline: nanoseconds since the clock base, 0 for one before it.
+fn wheel_ns(offset: i64) -> u64 {
+    offset.max(0).unsigned_abs()
+}
+
+/// Converts a wheel deadline back (wheel deadlines of a `Sleep` are at most `i64::MAX`).
+fn offset_of(ns: u64) -> i64 {
+    i64::try_from(ns).unwrap_or(i64::MAX)
 }
 
 impl Sleep {
@@ -95,7 +143,15 @@ impl Sleep {
     /// assert_eq!(gmp_executor::time::sleep_until(d).deadline(), d);
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        from_offset(self.deadline_offset())
+    }
+
+    /// The deadline in nanoseconds from the clock base.
+    fn deadline_offset(&self) -> i64 {
+        match &self.state {
+            State::Idle(deadline) => *deadline,
+            State::Armed { wheel, key } => offset_of(wheel.deadline_ns(*key)),
+        }
     }
 
     /// Moves the deadline, earlier or later, even after the sleep has completed (it then waits
@@ -114,9 +170,10 @@ impl Sleep {
     /// # });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
-        if let Some(reg) = &self.entry {
-            reg.wheel.reset(reg.key, deadline);
+        let deadline = to_offset(deadline);
+        match &self.state {
+            State::Idle(_) => self.state = State::Idle(deadline),
+            State::Armed { wheel, key } => wheel.reset_ns(*key, wheel_ns(deadline)),
         }
     }
 
@@ -129,20 +186,22 @@ impl Sleep {
     /// assert!(s.is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        to_offset(Instant::now()) >= self.deadline_offset()
     }
 
     /// Polls without spending coop budget (for composites such as `Timeout` that already did).
     pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        match &self.entry {
-            None => {
-                if Instant::now() >= self.deadline {
+        match &self.state {
+            State::Idle(deadline) => {
+                let deadline = *deadline;
+                // Compared as instants: rebuilding the deadline is cheaper than converting now.
+                if Instant::now() >= from_offset(deadline) {
                     return Poll::Ready(());
                 }
                 let wheel = binding::current_wheel();
-                match wheel.register(self.deadline, cx.waker()) {
+                match wheel.register_ns(wheel_ns(deadline), cx.waker()) {
                     Ok(key) => {
-                        self.entry = Some(Registration { wheel, key });
+                        self.state = State::Armed { wheel, key };
                         Poll::Pending
                     }
                     // Expired: another thread's clock already advanced the wheel past the
@@ -150,30 +209,29 @@ impl Sleep {
                     Err(_) => Poll::Ready(()),
                 }
             }
-            Some(reg) => {
-                let ready = reg
-                    .wheel
-                    .poll_registered(reg.key, self.deadline, cx.waker());
-                if ready.is_ready() {
-                    self.entry = None;
-                }
-                ready
+            State::Armed { wheel, key } => {
+                let ready = wheel.poll_registered(*key, cx.waker());
+                ready.map(|deadline_ns| self.state = State::Idle(offset_of(deadline_ns)))
             }
         }
     }
 
     /// Frees the timer entry, if any; returns whether it was still waiting.
     pub(crate) fn deregister(&mut self) -> bool {
-        match self.entry.take() {
-            Some(reg) => reg.wheel.deregister(reg.key),
-            None => false,
+        match &self.state {
+            State::Idle(_) => false,
+            State::Armed { wheel, key } => {
+                let (linked, deadline_ns) = wheel.deregister_entry(*key);
+                self.state = State::Idle(offset_of(deadline_ns));
+                linked
+            }
         }
     }
 
     /// Whether this sleep currently owns a timer entry.
     #[cfg(all(test, not(loom)))]
     pub(crate) fn is_registered(&self) -> bool {
-        self.entry.is_some()
+        matches!(self.state, State::Armed { .. })
     }
 }
 

@@ -59,8 +59,17 @@ fn futures_are_small_send_sync_unpin() {
     assert_traits::<Ticker>();
     assert_traits::<AfterFuncHandle>();
     assert_traits::<Timeout<Sleep>>();
-    assert_eq!(std::mem::size_of::<Sleep>(), 32);
-    assert!(std::mem::size_of::<Timer>() <= 40);
+    // A task sleeping in `async { sleep(d).await; wg.done() }` holds one `Sleep`: at 16 bytes
+    // its future is 32 and its task cell a 144-byte malloc chunk instead of 160.
+    assert_eq!(std::mem::size_of::<Sleep>(), 16);
+    assert!(std::mem::size_of::<Timer>() <= 24);
+    // The sleep_million task body: the future is the task cell's payload.
+    let wg = Arc::new(AtomicUsize::new(1));
+    let task = async move {
+        sleep(Duration::from_secs(1)).await;
+        wg.fetch_sub(1, Ordering::Relaxed);
+    };
+    assert_eq!(std::mem::size_of_val(&task), 32);
 }
 
 #[test]
@@ -75,6 +84,46 @@ fn sleep_registers_lazily_and_drop_frees_the_entry() {
     assert_eq!(driver.live_timers(), 1);
     assert!(driver.next_deadline().is_some());
     drop(s);
+    assert_eq!(driver.live_timers(), 0);
+}
+
+/// A registered `Sleep` keeps its deadline only in its wheel entry: the accessors, `reset` and
+/// a deregistration still give back the exact instant, including one before the clock base.
+#[test]
+fn deadline_is_exact_idle_registered_and_after_completion() {
+    let (driver, _unparks, _guard) = bound_driver(1);
+    let (_c, waker) = counting();
+    let d = Instant::now() + Duration::from_nanos(60_000_000_007);
+    let mut s = sleep_until(d);
+    assert_eq!(s.deadline(), d);
+    assert!(poll(&mut s, &waker).is_pending());
+    assert!(s.is_registered());
+    assert_eq!(s.deadline(), d, "registered");
+    assert!(!s.is_elapsed());
+    let d2 = d + Duration::from_nanos(3);
+    s.reset(d2);
+    assert!(s.is_registered());
+    assert_eq!(s.deadline(), d2, "reset while registered");
+    assert!(s.deregister());
+    assert!(!s.is_registered());
+    assert_eq!(s.deadline(), d2, "after deregistering");
+    assert_eq!(driver.live_timers(), 0);
+    // An instant before the clock base (the first gmp clock read of the process) round-trips.
+    let early = crate::clock::base() - Duration::from_nanos(5);
+    let mut e = sleep_until(early);
+    assert_eq!(e.deadline(), early);
+    assert!(e.is_elapsed());
+    assert!(poll(&mut e, &waker).is_ready());
+    assert_eq!(e.deadline(), early);
+    // Completed by the wheel: the deadline comes back from the freed entry.
+    let soon = Instant::now() + Duration::from_millis(1);
+    let mut f = sleep_until(soon);
+    assert!(poll(&mut f, &waker).is_pending());
+    driver.process(soon + Duration::from_micros(2));
+    std::thread::sleep(Duration::from_millis(2));
+    assert!(poll(&mut f, &waker).is_ready());
+    assert!(!f.is_registered());
+    assert_eq!(f.deadline(), soon);
     assert_eq!(driver.live_timers(), 0);
 }
 

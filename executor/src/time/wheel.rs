@@ -4,12 +4,18 @@
 //! # Design
 //!
 //! Time is counted in *ticks* of [`TICK_NS`] (1,024 ns, so a tick is a shift, not a division)
-//! since the driver's base `Instant`. A deadline is rounded *up* to a tick and a wheel advanced to
-//! `now` rounds `now` *down*, so a timer never fires before its deadline and at most one tick
-//! (about 1 us) after it, plus however late the driver runs.
+//! since the process-wide clock base (`crate::clock::base`). An entry keeps its deadline to the
+//! nanosecond (its owner reads it back: a registered `Sleep` keeps no copy); the wheel files it
+//! by its tick, rounded *up*, and a wheel advanced to `now` rounds `now` *down*, so a timer never
+//! fires before its deadline and at most one tick (about 1 us) after it, plus however late the
+//! driver runs.
 //!
 //! Timers live in a [`Slab`] of entries; every list is index-linked (`prev`/`next` are slab keys),
-//! so inserting, removing and moving a timer is O(1) and needs no `unsafe`. There are
+//! so inserting, removing and moving a timer is O(1) and needs no `unsafe`. An entry does not
+//! record which list it is on: the first entry of a list has `prev == HEAD | list` (keys stay
+//! below `HEAD`), which is all unlinking needs to update the list's head; the pending list's
+//! tail is the one other place that names an entry. That keeps an entry at 32 bytes (a million
+//! sleeping tasks hold a million entries). An entry on no list has `prev == NIL`. There are
 //! [`LEVELS`] levels of 64 slots; a slot of level `k` spans `64^k` ticks, so level 0 resolves single
 //! ticks and level 5 spans `2^36` ticks (about 19.5 hours). A timer goes into the level given by
 //! the highest 6-bit group in which its deadline differs from `elapsed` (the tick the wheel has
@@ -33,7 +39,10 @@
 //! unlinks it when it fires but only [`Wheel::remove`] frees its slot, so a key held by a timer
 //! future is never reused under it.
 //!
-//! Rejected: a binary heap (O(log n) insert, O(n) cancel unless entries carry heap indices that
+//! Rejected: a per-entry list id (8 more bytes per entry once padded); lists circular around
+//! sentinel entries in the slab (also no list id, but every link and unlink then goes through
+//! the slab's checked indexing instead of the head array: ~20% more instructions to fire a
+//! timer); a binary heap (O(log n) insert, O(n) cancel unless entries carry heap indices that
 //! move on every sift); intrusive lists inside the `Sleep` (needs pinning and `unsafe`, and makes
 //! every `Sleep` as large as a list node plus bookkeeping); coarse 1 ms ticks (tokio's choice)
 //! which alone would cost up to 1 ms of lateness.
@@ -54,14 +63,16 @@ pub(crate) const LEVELS: usize = 6;
 /// Ticks covered by the whole wheel (one top-level epoch): `2^36`.
 const EPOCH_BITS: u32 = LEVEL_BITS * LEVELS as u32;
 
-/// "No entry": the end of a list.
+/// "No entry": the end of a list, and the `prev` of an entry on no list (fired, or expired when
+/// it was reset).
 const NIL: u32 = u32::MAX;
+/// Tags a `prev` that names a list, not an entry: the entry is first on list `prev & !HEAD`.
+/// Keys are below it.
+const HEAD: u32 = 1 << 31;
 /// List ids: `0..LEVELS * SLOTS` are slots; then the overflow and pending lists.
 const OVERFLOW: u16 = (LEVELS * SLOTS) as u16;
 const PENDING: u16 = OVERFLOW + 1;
 const NUM_LISTS: usize = LEVELS * SLOTS + 2;
-/// The `list` of an entry that is on no list: fired, or expired when it was reset.
-const UNLINKED: u16 = u16::MAX;
 
 /// Converts a deadline in nanoseconds since the base to its tick, rounding up.
 #[inline]
@@ -78,15 +89,23 @@ pub(crate) fn ns_to_tick_floor(ns: u64) -> u64 {
 /// One timer.
 #[derive(Debug)]
 struct Entry {
-    /// Deadline, in ticks since the base.
-    tick: u64,
+    /// Deadline, in nanoseconds since the clock base (exact: the owner's deadline).
+    deadline_ns: u64,
     /// Replaced by a no-op waker when the entry fires. (Not an `Option`: the waker's non-null
-    /// vtable pointer is the niche that keeps a slab slot at 40 bytes.)
+    /// vtable pointer is the niche that keeps a slab slot at 32 bytes.)
     waker: Waker,
+    /// Neighbours on the entry's list: `prev` is a key, `HEAD | list` for the first entry, or
+    /// `NIL` when the entry is on no list; `next` is a key or `NIL`.
     prev: u32,
     next: u32,
-    /// Which list the entry is on, or `UNLINKED`.
-    list: u16,
+}
+
+impl Entry {
+    /// The tick the entry is filed under: its deadline rounded up.
+    #[inline]
+    fn tick(&self) -> u64 {
+        ns_to_tick_ceil(self.deadline_ns)
+    }
 }
 
 /// Why an entry was not inserted.
@@ -149,26 +168,25 @@ impl Wheel {
         key_u32(self.entries.vacant_key())
     }
 
-    /// Files a timer due at `tick`. The entry's slot is owned by the caller until
-    /// [`remove`](Self::remove).
-    pub(crate) fn insert(&mut self, tick: u64, waker: Waker) -> Result<u32, InsertError> {
-        self.check_insert(tick)?;
+    /// Files a timer due at `deadline_ns` (since the clock base). The entry's slot is owned by the
+    /// caller until [`remove`](Self::remove).
+    pub(crate) fn insert(&mut self, deadline_ns: u64, waker: Waker) -> Result<u32, InsertError> {
+        self.check_insert(deadline_ns)?;
         let key = key_u32(self.entries.insert(Entry {
-            tick,
+            deadline_ns,
             waker,
             prev: NIL,
             next: NIL,
-            list: UNLINKED,
         }));
-        self.link(key, self.list_for(tick));
+        self.link(key, self.list_for(ns_to_tick_ceil(deadline_ns)));
         Ok(key)
     }
 
-    /// Whether a timer due at `tick` can be inserted now.
-    pub(crate) fn check_insert(&self, tick: u64) -> Result<(), InsertError> {
+    /// Whether a timer due at `deadline_ns` can be inserted now.
+    pub(crate) fn check_insert(&self, deadline_ns: u64) -> Result<(), InsertError> {
         if self.shutdown {
             Err(InsertError::Shutdown)
-        } else if tick <= self.elapsed {
+        } else if ns_to_tick_ceil(deadline_ns) <= self.elapsed {
             Err(InsertError::Expired)
         } else {
             Ok(())
@@ -178,24 +196,33 @@ impl Wheel {
     /// Frees `key`'s slot, cancelling the timer if it has not fired. Returns whether it was still
     /// linked (had not fired).
     pub(crate) fn remove(&mut self, key: u32) -> bool {
-        self.remove_entry(key).0
+        self.remove_entry(key).linked
     }
 
     /// [`remove`](Self::remove), also handing back the entry's waker so the caller can drop it
-    /// after unlocking (dropping a waker can run arbitrary code).
-    pub(crate) fn remove_entry(&mut self, key: u32) -> (bool, Waker) {
+    /// after unlocking (dropping a waker can run arbitrary code), and its deadline.
+    pub(crate) fn remove_entry(&mut self, key: u32) -> Removed {
         let linked = self.unlink(key);
         let entry = self.entries.remove(key as usize);
         if self.entries.is_empty() && self.entries.capacity() > 4096 {
             // Give back the memory of a burst (a million sleeps) once it is over.
             self.entries = Slab::new();
         }
-        (linked, entry.waker)
+        Removed {
+            linked,
+            waker: entry.waker,
+            deadline_ns: entry.deadline_ns,
+        }
     }
 
     /// Whether `key` is still waiting (not fired, not expired by a reset).
     pub(crate) fn is_linked(&self, key: u32) -> bool {
-        self.entries[key as usize].list != UNLINKED
+        self.entries[key as usize].prev != NIL
+    }
+
+    /// `key`'s deadline, in nanoseconds since the clock base.
+    pub(crate) fn deadline_ns(&self, key: u32) -> u64 {
+        self.entries[key as usize].deadline_ns
     }
 
     /// Stores `waker` for `key` unless the stored one would wake the same task.
@@ -207,9 +234,10 @@ impl Wheel {
     }
 
     /// Moves `key` to a new deadline, re-arming it even if it had fired.
-    pub(crate) fn reset(&mut self, key: u32, tick: u64) -> ResetOutcome {
+    pub(crate) fn reset(&mut self, key: u32, deadline_ns: u64) -> ResetOutcome {
         self.unlink(key);
-        self.entries[key as usize].tick = tick;
+        self.entries[key as usize].deadline_ns = deadline_ns;
+        let tick = ns_to_tick_ceil(deadline_ns);
         if self.shutdown || tick <= self.elapsed {
             return ResetOutcome::Fire(Some(take_waker(&mut self.entries[key as usize])));
         }
@@ -219,10 +247,10 @@ impl Wheel {
 
     /// Unlinks `key` as if it had fired now, returning its waker for the caller to wake (outside
     /// the lock). Used when a reset moves a deadline to a past instant.
-    pub(crate) fn expire(&mut self, key: u32, tick: u64) -> Option<Waker> {
+    pub(crate) fn expire(&mut self, key: u32, deadline_ns: u64) -> Option<Waker> {
         self.unlink(key);
         let entry = &mut self.entries[key as usize];
-        entry.tick = tick;
+        entry.deadline_ns = deadline_ns;
         Some(take_waker(entry))
     }
 
@@ -252,7 +280,7 @@ impl Wheel {
             let mut cur = self.take_list(list);
             while cur != NIL {
                 let next = self.entries[cur as usize].next;
-                let tick = self.entries[cur as usize].tick;
+                let tick = self.entries[cur as usize].tick();
                 let to = if tick <= self.elapsed {
                     PENDING
                 } else {
@@ -339,9 +367,8 @@ impl Wheel {
         }
         let head = self.heads[list as usize];
         let entry = &mut self.entries[key as usize];
-        entry.prev = NIL;
+        entry.prev = HEAD | u32::from(list);
         entry.next = head;
-        entry.list = list;
         if head != NIL {
             self.entries[head as usize].prev = key;
         }
@@ -355,12 +382,12 @@ impl Wheel {
     fn push_pending(&mut self, key: u32) {
         let tail = self.pending_tail;
         let entry = &mut self.entries[key as usize];
-        entry.prev = tail;
         entry.next = NIL;
-        entry.list = PENDING;
         if tail == NIL {
+            entry.prev = HEAD | u32::from(PENDING);
             self.heads[PENDING as usize] = key;
         } else {
+            entry.prev = tail;
             self.entries[tail as usize].next = key;
         }
         self.pending_tail = key;
@@ -369,37 +396,51 @@ impl Wheel {
     /// Unlinks `key` from its list; returns whether it was on one.
     fn unlink(&mut self, key: u32) -> bool {
         let entry = &mut self.entries[key as usize];
-        let (prev, next, list) = (entry.prev, entry.next, entry.list);
-        if list == UNLINKED {
+        let (prev, next) = (entry.prev, entry.next);
+        if prev == NIL {
             return false;
         }
-        entry.list = UNLINKED;
         entry.prev = NIL;
         entry.next = NIL;
-        if prev == NIL {
-            self.heads[list as usize] = next;
-            if next == NIL && (list as usize) < LEVELS * SLOTS {
-                self.occupied[list as usize / SLOTS] &= !(1 << (list as usize % SLOTS));
+        if prev & HEAD != 0 {
+            let list = (prev & !HEAD) as usize;
+            self.heads[list] = next;
+            if next == NIL && list < LEVELS * SLOTS {
+                self.occupied[list / SLOTS] &= !(1 << (list % SLOTS));
             }
         } else {
             self.entries[prev as usize].next = next;
         }
         if next != NIL {
+            // A first entry's `HEAD | list` passes on to its successor.
             self.entries[next as usize].prev = prev;
-        } else if list == PENDING {
-            self.pending_tail = prev;
+        } else if self.pending_tail == key {
+            // Only the pending list's last entry is its tail.
+            self.pending_tail = if prev & HEAD != 0 { NIL } else { prev };
         }
         true
     }
 
     /// Detaches a whole list, returning its head. The entries keep their `next` links for the
-    /// caller to walk, and must each be re-linked (which overwrites `prev`, `next` and `list`).
+    /// caller to walk, and must each be re-linked (which overwrites `prev` and `next`).
     fn take_list(&mut self, list: u16) -> u32 {
+        debug_assert_ne!(list, PENDING, "the pending list is drained, not taken");
         if (list as usize) < LEVELS * SLOTS {
             self.occupied[list as usize / SLOTS] &= !(1 << (list as usize % SLOTS));
         }
         std::mem::replace(&mut self.heads[list as usize], NIL)
     }
+}
+
+/// What [`Wheel::remove_entry`] hands back.
+#[derive(Debug)]
+pub(crate) struct Removed {
+    /// Whether the timer was still waiting (had not fired).
+    pub(crate) linked: bool,
+    /// Its waker, to drop outside the lock.
+    pub(crate) waker: Waker,
+    /// Its deadline, ns since the clock base.
+    pub(crate) deadline_ns: u64,
 }
 
 /// Takes an entry's waker, leaving a no-op one (a fired entry re-armed by a reset wakes nobody
@@ -411,8 +452,8 @@ fn take_waker(entry: &mut Entry) -> Waker {
 fn key_u32(key: usize) -> u32 {
     u32::try_from(key)
         .ok()
-        .filter(|&k| k != NIL)
-        .expect("more than 4 billion live timers in one wheel")
+        .filter(|&k| k < HEAD)
+        .expect("more than 2 billion live timers in one wheel")
 }
 
 #[cfg(all(test, not(loom)))]
@@ -445,6 +486,17 @@ mod tests {
             log: log.clone(),
             wakes: AtomicUsize::new(0),
         }))
+    }
+
+    impl Wheel {
+        /// Inserts a timer due exactly at the start of `tick`.
+        fn insert_tick(&mut self, tick: u64, waker: Waker) -> Result<u32, InsertError> {
+            self.insert(tick * TICK_NS, waker)
+        }
+
+        fn reset_tick(&mut self, key: u32, tick: u64) -> ResetOutcome {
+            self.reset(key, tick * TICK_NS)
+        }
     }
 
     fn drain(wheel: &mut Wheel) -> usize {
@@ -493,7 +545,7 @@ mod tests {
             deadlines.push(1 + x % (64u64.pow(level as u32 + 1)));
         }
         for &d in &deadlines {
-            wheel.insert(d, waker(d, &log)).unwrap();
+            wheel.insert_tick(d, waker(d, &log)).unwrap();
         }
         assert_eq!(wheel.len(), 2000);
         let step = 7;
@@ -522,7 +574,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             let d = 1 + (x >> 33) % 5_000_000;
             deadlines.push(d);
-            wheel.insert(d, waker(d, &log)).unwrap();
+            wheel.insert_tick(d, waker(d, &log)).unwrap();
         }
         // One advance far past every deadline, as a driver that woke up very late would do.
         wheel.advance(10_000_000);
@@ -536,12 +588,18 @@ mod tests {
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
         wheel.advance(100);
-        assert_eq!(wheel.insert(100, waker(1, &log)), Err(InsertError::Expired));
-        assert_eq!(wheel.insert(50, waker(1, &log)), Err(InsertError::Expired));
-        let k = wheel.insert(101, waker(1, &log)).unwrap();
+        assert_eq!(
+            wheel.insert_tick(100, waker(1, &log)),
+            Err(InsertError::Expired)
+        );
+        assert_eq!(
+            wheel.insert_tick(50, waker(1, &log)),
+            Err(InsertError::Expired)
+        );
+        let k = wheel.insert_tick(101, waker(1, &log)).unwrap();
         wheel.shutdown();
         assert_eq!(
-            wheel.insert(500, waker(2, &log)),
+            wheel.insert_tick(500, waker(2, &log)),
             Err(InsertError::Shutdown)
         );
         assert_eq!(drain(&mut wheel), 1);
@@ -557,11 +615,11 @@ mod tests {
         let keys: Vec<u32> = (1..=6)
             .map(|l| {
                 wheel
-                    .insert(64u64.pow(l) - 1, waker(u64::from(l), &log))
+                    .insert_tick(64u64.pow(l) - 1, waker(u64::from(l), &log))
                     .unwrap()
             })
             .collect();
-        let far = wheel.insert(1 << 40, waker(99, &log)).unwrap();
+        let far = wheel.insert_tick(1 << 40, waker(99, &log)).unwrap();
         for &k in &keys {
             assert!(wheel.is_linked(k));
             assert!(wheel.remove(k));
@@ -571,6 +629,7 @@ mod tests {
         assert_eq!(wheel.next_expiration(), None);
         assert_eq!(wheel.occupied, [0; LEVELS]);
         assert!(wheel.heads.iter().all(|&h| h == NIL));
+        assert_eq!(wheel.len(), 0);
         wheel.advance(1 << 41);
         assert_eq!(drain(&mut wheel), 0);
     }
@@ -579,8 +638,8 @@ mod tests {
     fn pending_entries_can_be_cancelled() {
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
-        let a = wheel.insert(10, waker(1, &log)).unwrap();
-        let b = wheel.insert(10, waker(2, &log)).unwrap();
+        let a = wheel.insert_tick(10, waker(1, &log)).unwrap();
+        let b = wheel.insert_tick(10, waker(2, &log)).unwrap();
         wheel.advance(10);
         assert_eq!(wheel.next_expiration(), Some(10));
         assert!(wheel.remove(a));
@@ -589,30 +648,70 @@ mod tests {
         assert!(!wheel.is_linked(b));
     }
 
+    /// Unlinking the pending list's last, middle and only entries keeps its tail right: later
+    /// due timers still queue behind the survivors, in order.
+    #[test]
+    fn pending_tail_survives_cancels() {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let keys: Vec<u32> = (1..=4)
+            .map(|i| wheel.insert_tick(i, waker(i, &log)).unwrap())
+            .collect();
+        wheel.advance(4);
+        assert!(wheel.remove(keys[3]), "the tail");
+        assert!(wheel.remove(keys[1]), "a middle entry");
+        let k5 = wheel.insert_tick(5, waker(5, &log)).unwrap();
+        wheel.advance(5);
+        assert_eq!(drain(&mut wheel), 3);
+        assert_eq!(*log.lock().unwrap(), vec![1, 3, 5]);
+        let k6 = wheel.insert_tick(6, waker(6, &log)).unwrap();
+        wheel.advance(6);
+        assert!(wheel.remove(k6), "the only entry");
+        let k7 = wheel.insert_tick(7, waker(7, &log)).unwrap();
+        wheel.advance(7);
+        assert_eq!(drain(&mut wheel), 1);
+        assert_eq!(*log.lock().unwrap(), vec![1, 3, 5, 7]);
+        for k in [keys[0], keys[2], k5, k7] {
+            assert!(!wheel.remove(k));
+        }
+        assert_eq!(wheel.len(), 0);
+        assert!(wheel.heads.iter().all(|&h| h == NIL));
+        assert_eq!(wheel.pending_tail, NIL);
+    }
+
     #[test]
     fn reset_earlier_later_and_into_the_past() {
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
-        let a = wheel.insert(5000, waker(1, &log)).unwrap();
-        let b = wheel.insert(20, waker(2, &log)).unwrap();
-        assert!(matches!(wheel.reset(a, 10), ResetOutcome::Rescheduled));
-        assert!(matches!(wheel.reset(b, 300_000), ResetOutcome::Rescheduled));
+        let a = wheel.insert_tick(5000, waker(1, &log)).unwrap();
+        let b = wheel.insert_tick(20, waker(2, &log)).unwrap();
+        assert!(matches!(wheel.reset_tick(a, 10), ResetOutcome::Rescheduled));
+        assert!(matches!(
+            wheel.reset_tick(b, 300_000),
+            ResetOutcome::Rescheduled
+        ));
         assert_eq!(wheel.next_expiration(), Some(10));
         let fired = run_until(&mut wheel, &log, 300_010, 1);
         assert_eq!(fired, vec![(1, 10), (2, 300_000)]);
         // A fired entry can be re-armed by reset.
-        assert!(matches!(wheel.reset(a, 300_100), ResetOutcome::Rescheduled));
+        assert!(matches!(
+            wheel.reset_tick(a, 300_100),
+            ResetOutcome::Rescheduled
+        ));
         assert!(wheel.is_linked(a));
         // Its waker was taken when it fired; its owner stores a new one when it next polls.
         wheel.set_waker(a, &waker(1, &log));
-        match wheel.reset(a, 5) {
+        match wheel.reset_tick(a, 5) {
             ResetOutcome::Fire(Some(w)) => w.wake(),
             other => panic!("expected Fire, got {other:?}"),
         }
         assert!(!wheel.is_linked(a));
         // Re-armed after firing without a new waker: expiring it wakes a no-op waker.
-        assert!(matches!(wheel.reset(a, 300_200), ResetOutcome::Rescheduled));
-        match wheel.reset(a, 6) {
+        assert!(matches!(
+            wheel.reset_tick(a, 300_200),
+            ResetOutcome::Rescheduled
+        ));
+        match wheel.reset_tick(a, 6) {
             ResetOutcome::Fire(Some(w)) => w.wake(), // a no-op: nobody was registered
             other => panic!("expected Fire, got {other:?}"),
         }
@@ -626,7 +725,7 @@ mod tests {
         let epoch = 1u64 << 36;
         let deadlines = [3 * epoch + 17, epoch - 1, epoch, epoch + 1, 10 * epoch];
         for (i, &d) in deadlines.iter().enumerate() {
-            wheel.insert(d, waker(i as u64, &log)).unwrap();
+            wheel.insert_tick(d, waker(i as u64, &log)).unwrap();
         }
         wheel.advance(epoch - 2);
         assert_eq!(drain(&mut wheel), 0);
@@ -649,7 +748,7 @@ mod tests {
         let mut wheel = Wheel::new();
         let w = waker(0, &log);
         let keys: Vec<u32> = (0..200_000u64)
-            .map(|i| wheel.insert(1_000_000 + i * 13, w.clone()).unwrap())
+            .map(|i| wheel.insert_tick(1_000_000 + i * 13, w.clone()).unwrap())
             .collect();
         let first = wheel.next_expiration().unwrap();
         assert!(first <= 1_000_000);
@@ -662,7 +761,15 @@ mod tests {
 
     #[test]
     fn entry_is_small() {
-        assert_eq!(std::mem::size_of::<Entry>(), 40);
+        // A million sleeping tasks hold a million entries.
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+        // The slab's slot (`Vacant(next free key) | Occupied(entry)`) fits in the waker's niche.
+        #[allow(dead_code)]
+        enum Slot {
+            Vacant(usize),
+            Occupied(Entry),
+        }
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
     }
 
     #[test]
