@@ -61,13 +61,30 @@ use std::task::{Context, Poll};
 /// Units of budget a task receives each time a worker polls it.
 pub const BUDGET: u8 = 128;
 
-thread_local! {
+/// The budget of the task this thread is polling, and where its progress is counted: one
+/// thread-local, so a leaf's `poll_proceed` finds both with one lookup.
+struct Budget {
     /// `None`: unconstrained (not inside a gmp task poll, or inside [`unconstrained`]).
-    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
+    units: Cell<Option<u8>>,
     /// The running worker's progress counter (null outside a worker's poll): each unit of
     /// budget spent is added to it, so a thief can tell a busy worker from a stuck one (see
     /// `scheduler::worker`). Handed in by the scheduler, so this layer never names it.
-    static PROGRESS: Cell<*const AtomicU64> = const { Cell::new(std::ptr::null()) };
+    progress: Cell<*const AtomicU64>,
+}
+
+thread_local! {
+    static STATE: Budget = const {
+        Budget {
+            units: Cell::new(None),
+            progress: Cell::new(std::ptr::null()),
+        }
+    };
+}
+
+/// The current task's budget units (see `Budget::units`).
+#[inline]
+fn current<R>(f: impl FnOnce(&Cell<Option<u8>>) -> R) -> R {
+    STATE.with(|s| f(&s.units))
 }
 
 /// [`with_budget`] for a worker's poll: every unit of budget spent also adds one to
@@ -77,10 +94,10 @@ pub(crate) fn with_budget_counting<R>(progress: &AtomicU64, f: impl FnOnce() -> 
     struct Reset(*const AtomicU64);
     impl Drop for Reset {
         fn drop(&mut self) {
-            PROGRESS.with(|p| p.set(self.0));
+            STATE.with(|s| s.progress.set(self.0));
         }
     }
-    let _reset = Reset(PROGRESS.with(|p| p.replace(progress)));
+    let _reset = Reset(STATE.with(|s| s.progress.replace(progress)));
     with_budget(f)
 }
 
@@ -91,13 +108,13 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> (R, bool) {
     struct Reset(Option<u8>);
     impl Drop for Reset {
         fn drop(&mut self) {
-            CURRENT.with(|c| c.set(self.0));
+            current(|c| c.set(self.0));
         }
     }
-    let prev = CURRENT.with(|c| c.replace(Some(BUDGET)));
+    let prev = current(|c| c.replace(Some(BUDGET)));
     let reset = Reset(prev);
     let out = f();
-    let exhausted = CURRENT.with(|c| c.get() == Some(0));
+    let exhausted = current(|c| c.get() == Some(0));
     drop(reset);
     (out, exhausted)
 }
@@ -123,28 +140,27 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> (R, bool) {
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    CURRENT.with(|c| match c.get() {
+    STATE.with(|s| match s.units.get() {
         None => Poll::Ready(()),
         Some(0) => {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
         Some(n) => {
-            c.set(Some(n - 1));
-            note_progress();
+            s.units.set(Some(n - 1));
+            note_progress(s.progress.get());
             Poll::Ready(())
         }
     })
 }
 
-/// Adds one to the running worker's progress counter, if any (see `PROGRESS`).
+/// Adds one to the running worker's progress counter, if any (see `Budget::progress`).
 #[inline]
-fn note_progress() {
-    let progress = PROGRESS.with(Cell::get);
+fn note_progress(progress: *const AtomicU64) {
     if !progress.is_null() {
-        // SAFETY: PROGRESS points at a counter of the worker running on this thread; it is set
-        // only for the duration of `with_budget_counting`, whose caller borrows the counter for
-        // that long.
+        // SAFETY: `progress` points at a counter of the worker running on this thread; it is
+        // set only for the duration of `with_budget_counting`, whose caller borrows the counter
+        // for that long.
         let progress = unsafe { &*progress };
         // A single writer (this worker): a load and a store suffice, as in `stats::Counter`.
         progress.store(
@@ -163,7 +179,7 @@ fn note_progress() {
 /// ```
 #[inline]
 pub fn has_budget_remaining() -> bool {
-    CURRENT.with(|c| c.get() != Some(0))
+    current(|c| c.get() != Some(0))
 }
 
 /// Runs `f`, the poll of one operand of a combinator that has already spent this poll's unit
@@ -224,7 +240,7 @@ pub fn charged<R>(f: impl FnOnce() -> R) -> R {
             self.cell.set(Some(self.units.saturating_sub(spent)));
         }
     }
-    CURRENT.with(|cell| {
+    current(|cell| {
         let Some(units) = cell.get() else {
             return f();
         };
@@ -278,11 +294,11 @@ impl<F: Future> Future for Unconstrained<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let prev = CURRENT.with(|c| c.replace(None));
+        let prev = current(|c| c.replace(None));
         struct Reset(Option<u8>);
         impl Drop for Reset {
             fn drop(&mut self) {
-                CURRENT.with(|c| c.set(self.0));
+                current(|c| c.set(self.0));
             }
         }
         let _reset = Reset(prev);
@@ -372,14 +388,14 @@ mod tests {
             assert_eq!(poll_proceed(&mut cx), Poll::Pending);
         });
         // Outside a task, and inside `unconstrained`: `charged` is transparent.
-        charged(|| assert_eq!(CURRENT.with(Cell::get), None));
+        charged(|| assert_eq!(current(Cell::get), None));
         with_budget(|| {
             let mut fut = std::pin::pin!(unconstrained(std::future::poll_fn(|_| {
-                charged(|| assert_eq!(CURRENT.with(Cell::get), None));
+                charged(|| assert_eq!(current(Cell::get), None));
                 Poll::Ready(())
             })));
             assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(()));
-            assert_eq!(CURRENT.with(Cell::get), Some(BUDGET));
+            assert_eq!(current(Cell::get), Some(BUDGET));
         });
     }
 
@@ -394,7 +410,7 @@ mod tests {
                 })
             });
             assert!(r.is_err());
-            assert_eq!(CURRENT.with(Cell::get), Some(BUDGET - 1));
+            assert_eq!(current(Cell::get), Some(BUDGET - 1));
         });
     }
 
