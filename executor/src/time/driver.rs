@@ -182,8 +182,8 @@ impl WheelShared {
         self.wheel.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Registers a timer due at `deadline` that wakes `waker`.
-    #[cfg(loom)]
+    /// Registers a timer due at `deadline` that wakes `waker` (the loom models' entry).
+    #[cfg(all(loom, test))]
     pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> Result<u32, InsertError> {
         self.register_ns(instant_to_ns(self.base, deadline), waker)
     }
