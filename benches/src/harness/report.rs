@@ -483,6 +483,68 @@ fn chan_goals_table(res: &Results) -> String {
     t.render()
 }
 
+/// The executor's relative goals: gmp's `metric` (`None`: the primary one) at most `goal` times
+/// `peer`'s, lower being better.
+const EXEC_GOALS: &[(&str, Option<&str>, Peer, f64)] = &[
+    ("spawn_many", None, Peer::Go, 0.6),
+    ("spawn_many", None, Peer::Tokio, 0.4),
+    ("spawn_many", Some("peak_rss"), Peer::Tokio, 1.0 / 3.0),
+    ("chained_spawn", None, Peer::Go, 0.6),
+];
+
+/// sleep_million's absolute goals: wall time (s) and peak RSS (MiB), at most.
+const SLEEP_MILLION_GOALS: (f64, f64) = (1.15, 160.0);
+
+/// The executor goals' verdicts, one row per goal whose workload ran on gmp.
+fn exec_goals_table(res: &Results) -> String {
+    let mut t = Table::new(&["executor goal", "gmp/peer", "verdict"]);
+    for &(name, metric, peer, goal) in EXEC_GOALS {
+        if res.get(name, Peer::Gmp).is_none() {
+            continue;
+        }
+        let value = |p| {
+            res.record(name, p).and_then(|r| match metric {
+                Some(m) => r.get(m),
+                None => r.primary(),
+            })
+        };
+        let ratio = match (value(Peer::Gmp), value(peer)) {
+            (Some(g), Some(o)) => Some(g / o),
+            _ => None,
+        };
+        let what = metric.map_or(String::new(), |m| format!(" {m}"));
+        t.row(vec![
+            format!("{name}{what} <= {goal:.2}x {peer}"),
+            ratio.map_or("n/a".into(), |r| format!("{r:.2}x")),
+            match ratio {
+                None => "n/a",
+                Some(r) if r <= goal => "goal met",
+                Some(_) => "GOAL MISSED",
+            }
+            .into(),
+        ]);
+    }
+    t.render()
+}
+
+/// sleep_million's goal line: `goal: wall <= 1.15 s and peak RSS <= 160 MiB: ...`.
+fn sleep_million_goal(res: &Results) -> Option<String> {
+    let r = res.record("sleep_million", Peer::Gmp)?;
+    let (wall, rss) = (r.get("wall_s")?, r.get("peak_rss_mib")?);
+    let (max_wall, max_rss) = SLEEP_MILLION_GOALS;
+    let verdict = if r.n != 1_000_000 {
+        "n/a (the goal is for a million sleepers)"
+    } else if wall <= max_wall && rss <= max_rss {
+        "goal met"
+    } else {
+        "GOAL MISSED"
+    };
+    Some(format!(
+        "goal (gmp): wall <= {max_wall} s and peak RSS <= {max_rss} MiB: {wall:.2} s, \
+         {rss:.1} MiB: {verdict}"
+    ))
+}
+
 /// The goal of a sync row: gmp at most 1.0x the faster of tokio and Go.
 pub(crate) fn sync_goal(gmp: Option<f64>, tokio: Option<f64>, go: Option<f64>) -> (String, String) {
     let best = [tokio, go]
@@ -921,6 +983,10 @@ pub(crate) fn sections(res: &Results, m: &Machine) -> Vec<Section> {
         let mut text = workloads_table(res);
         text.push('\n');
         text.push_str(&spawn_rss_line(res));
+        if EXEC_GOALS.iter().any(|(w, ..)| present.contains(w)) {
+            text.push_str("\n\nExecutor goals: gmp's figure as a fraction of a peer's\n\n");
+            text.push_str(&exec_goals_table(res));
+        }
         if GOALS.iter().any(|(w, _)| present.contains(w)) {
             text.push_str("\n\nChannel goals: gmp's time as a fraction of Go's\n\n");
             text.push_str(&chan_goals_table(res));
@@ -1021,9 +1087,16 @@ pub(crate) fn sections(res: &Results, m: &Machine) -> Vec<Section> {
     }
     for w in present.iter().filter(|w| !claimed.contains(*w)) {
         let about = super::workload_about(w);
+        let mut text = generic_table(res, w);
+        if *w == "sleep_million"
+            && let Some(line) = sleep_million_goal(res)
+        {
+            text.push_str("\n\n");
+            text.push_str(&line);
+        }
         add(
             &format!("{w}: {about}"),
-            generic_table(res, w),
+            text,
             bars(vec![bar_row(
                 res,
                 &format!("{w} (first metric)"),
@@ -1050,6 +1123,50 @@ mod tests {
         );
         assert_eq!(sync_goal(Some(11.0), None, Some(12.0)).1, "goal met");
         assert_eq!(sync_goal(None, Some(1.0), Some(1.0)).1, "n/a");
+    }
+
+    fn results(lines: &[&str]) -> Results {
+        Results {
+            cells: lines
+                .iter()
+                .map(|l| {
+                    let r = crate::harness::record::parse(l).expect("a record line");
+                    ((r.workload.clone(), r.peer), Cell::Measured(r))
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn executor_goals_judge_ratios_against_the_named_peer() {
+        let res = results(&[
+            "GMPB workload=spawn_many peer=gmp n=1000000 reps=1 ns=250 peak_rss=50 samples=250",
+            "GMPB workload=spawn_many peer=tokio n=1000000 reps=1 ns=800 peak_rss=100 samples=800",
+            "GMPB workload=spawn_many peer=go n=1000000 reps=1 ns=500 samples=500",
+        ]);
+        let t = exec_goals_table(&res);
+        assert!(
+            t.contains("| spawn_many <= 0.60x go             | 0.50x    | goal met"),
+            "{t}"
+        );
+        assert!(t.contains("| 0.31x    | goal met"), "{t}");
+        assert!(t.contains("| 0.50x    | GOAL MISSED"), "{t}");
+        assert!(!t.contains("chained_spawn"), "only workloads that ran: {t}");
+    }
+
+    #[test]
+    fn sleep_million_goal_is_judged_at_a_million_only() {
+        let at = |n: u64, wall: f64, rss: f64| {
+            sleep_million_goal(&results(&[&format!(
+                "GMPB workload=sleep_million peer=gmp n={n} reps=1 wall_s={wall} \
+                 peak_rss_mib={rss} samples={wall}"
+            )]))
+            .unwrap()
+        };
+        assert!(at(1_000_000, 1.1, 150.0).ends_with(": goal met"));
+        assert!(at(1_000_000, 1.2, 150.0).ends_with("GOAL MISSED"));
+        assert!(at(1_000_000, 1.1, 170.0).ends_with("GOAL MISSED"));
+        assert!(at(10_000, 1.0, 6.0).contains("n/a"));
     }
 
     #[test]
