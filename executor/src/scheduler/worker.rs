@@ -221,19 +221,13 @@ impl WorkerContext {
     }
 
     /// A task of this runtime completing on this worker: count it, and take it out of the
-    /// registry, at once if it is in this worker's shard (an uncontended lock; the cell is
-    /// freed while hot in cache), else later, in a batch (the buffer takes over its running
-    /// and registry references).
+    /// registry later, in a batch (the buffer takes over its running and registry
+    /// references), whichever shard it is in.
     #[inline]
     pub(crate) fn retire(&self, task: RawTask) -> Released {
-        let registry = &self.shared.registry;
-        registry.count_retired(self.index);
-        if task.header().registry_shard() == self.index {
-            Released::Now(registry.remove_retired(task.header()))
-        } else {
-            self.retired.push(task);
-            Released::Deferred
-        }
+        self.shared.registry.count_retired(self.index);
+        self.retired.push(task);
+        Released::Deferred
     }
 
     /// Removes the deferred tasks from the registry and frees what they hold (between polls).

@@ -41,10 +41,11 @@
 //! whole batch, then the references are dropped outside the lock. A task the shutdown sweep
 //! drained meanwhile reads as unlinked: the flush drops only the running reference (the sweep
 //! dropped the registry's), so a drained task is never freed while a buffer still points to
-//! it. A task completing in its own worker's shard is unlinked at once (an uncontended lock,
-//! and the cell is freed while hot: a batch of frees overflows malloc's per-thread cache),
-//! as is every completion on a thread that is not one of the runtime's workers (blocking
-//! pool, sysmon's helper, the sweep), which counts it under the shard lock.
+//! it. A worker defers its own shard's tasks too: a batch costs one uncontended lock hold per
+//! 64 tasks instead of one per task, and the batch's frees go to the thread's free lists
+//! (`cell_cache`). Every completion on a thread that is not one of the runtime's workers
+//! (blocking pool, sysmon's helper, the sweep) is unlinked at once, and counted under the
+//! shard lock.
 //!
 //! A closed shard (runtime shutting down) refuses inserts, and the shutdown sweep drains it:
 //! every reference the registry held moves to the sweeper, and each drained task is marked
@@ -68,9 +69,11 @@
 //! the cursor by its address.
 //!
 //! Rejected:
-//! - removing every worker completion in batches, its own shard's included (one lock hold per
-//!   64 tasks): 64 deferred frees overflow glibc's per-thread cache of 7 chunks, and
-//!   `chained_spawn` ran 20% more instructions (malloc and free), more than the lock saved;
+//! - unlinking a task that completes in its own worker's shard at once (this design until
+//!   the task memory came from `cell_cache`, when 64 deferred frees overflowed glibc's
+//!   per-thread cache of 7 chunks): with the free lists, batching them too runs
+//!   `chained_spawn` in 615 instead of 707 instructions per task (callgrind), 187 instead
+//!   of 193 ns;
 //! - a peer unlinking a stolen task under the owner's lock at once (gmp until issue 15): see
 //!   "Deferred removal";
 //! - `num_tasks()` as the sum of per-shard lengths: a deferred task is still linked, and the
@@ -423,24 +426,10 @@ impl Registry {
     /// one and the registry's (2), or only its own (1) if the shutdown sweep took the
     /// registry's, or the task was refused.
     pub(crate) fn remove(&self, header: &Header) -> usize {
-        self.unlink_now(header, true)
-    }
-
-    /// [`remove`](Self::remove) for a task whose completion its worker counted
-    /// ([`count_retired`](Self::count_retired)).
-    #[inline]
-    pub(crate) fn remove_retired(&self, header: &Header) -> usize {
-        self.unlink_now(header, false)
-    }
-
-    #[inline(always)]
-    fn unlink_now(&self, header: &Header, count: bool) -> usize {
         let shard = &self.shards[header.registry_shard()];
         let _locked = shard.lock();
-        if count {
-            // Under the lock, so a load and a store suffice.
-            bump(&shard.removed);
-        }
+        // Under the lock, so a load and a store suffice.
+        bump(&shard.removed);
         let node = NonNull::from(&header.links);
         // SAFETY: we hold the lock of the shard the task was inserted in; the caller's
         // reference keeps the header live. A drained or refused task reads as unlinked.
