@@ -131,6 +131,19 @@ mod imp {
         len: u32,
     }
 
+    impl Stack {
+        /// Empties the stack, returning its blocks as one chain (`None` if it was empty).
+        fn take(&mut self) -> Option<Chain> {
+            let head = NonNull::new(self.head)?;
+            let chain = Chain {
+                head,
+                len: self.len,
+            };
+            *self = EMPTY;
+            Some(chain)
+        }
+    }
+
     struct Local {
         stacks: UnsafeCell<[Stack; CLASSES]>,
         /// Blocks on all the stacks (so an empty cache is trimmed with one read).
@@ -140,12 +153,7 @@ mod imp {
     impl Drop for Local {
         fn drop(&mut self) {
             for (class, stack) in self.stacks.get_mut().iter_mut().enumerate() {
-                if let Some(head) = NonNull::new(stack.head) {
-                    let chain = Chain {
-                        head,
-                        len: stack.len,
-                    };
-                    *stack = EMPTY;
+                if let Some(chain) = stack.take() {
                     give_global(class, chain);
                 }
             }
@@ -232,15 +240,10 @@ mod imp {
                 // SAFETY: as in `pop`.
                 let stack = unsafe { &mut (*local.stacks.get())[class] };
                 if stack.len >= LOCAL_MAX {
-                    // SAFETY: a non-empty stack has a head; the stack becomes the chain.
-                    let head = unsafe { NonNull::new_unchecked(stack.head) };
-                    let full = Chain {
-                        head,
-                        len: stack.len,
-                    };
                     local.cached.set(local.cached.get() - stack.len);
-                    *stack = EMPTY;
-                    give_global(class, full);
+                    if let Some(full) = stack.take() {
+                        give_global(class, full);
+                    }
                 }
                 // SAFETY: the block is ours, 16-aligned and at least 8 bytes long.
                 unsafe { block.cast::<*mut u8>().write(stack.head) };
@@ -260,12 +263,7 @@ mod imp {
             // SAFETY: as in `pop`.
             let stacks = unsafe { &mut *local.stacks.get() };
             for (class, stack) in stacks.iter_mut().enumerate() {
-                if let Some(head) = NonNull::new(stack.head) {
-                    let chain = Chain {
-                        head,
-                        len: stack.len,
-                    };
-                    *stack = EMPTY;
+                if let Some(chain) = stack.take() {
                     // SAFETY: the stack was ours and of this class.
                     unsafe { release_chain(class, chain) };
                 }
