@@ -510,8 +510,8 @@ impl Schedule for Arc<Shared> {
 
     fn release(&self, task: RawTask) -> Released {
         context::with_worker(|cx| match cx {
-            // A worker of this runtime counts the completion itself, and defers the removal of
-            // a peer's task (see the registry's module doc).
+            // A worker of this runtime counts the completion itself, and defers the removal
+            // to its next batch, whichever shard the task is in (see the registry's module doc).
             Some(cx) if std::ptr::eq::<Shared>(&*cx.shared, &**self) => cx.retire(task),
             _ => Released::Now(self.registry.remove(task.header())),
         })

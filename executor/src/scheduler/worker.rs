@@ -211,7 +211,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
     }
     // Last, so that no deferred removal is left behind (the shutdown sweep may already have
     // drained those tasks: the flush then drops only the running references).
-    cx.retired.flush(&cx.shared.registry);
+    cx.flush_retired();
 }
 
 impl WorkerContext {
